@@ -1,0 +1,126 @@
+"""A small static HTTP server on loopback: the replay feed and the tests' feed servers.
+
+Rules:
+- binds 127.0.0.1 on a free port only (never another interface);
+- serves a mutable ``routes`` dict: path -> Route(content_type, body, status, headers);
+- every 200 carries a strong ETag (hash of the body) and answers a matching
+  ``If-None-Match`` with 304 and no body, as well-behaved feed servers do;
+- records each request (method, path, headers) so tests can see what was fetched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Callable
+
+
+@dataclass
+class Route:
+    content_type: str
+    body: bytes
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def etag(self) -> str:
+        return '"' + hashlib.sha256(self.body).hexdigest()[:32] + '"'
+
+
+@dataclass(frozen=True)
+class SeenRequest:
+    method: str
+    path: str
+    headers: dict[str, str]
+
+
+# A handler may be given instead of a Route, to build faulty answers in tests.
+Handler = Callable[[BaseHTTPRequestHandler], None]
+
+
+class StaticServer:
+    """Serve ``routes`` on http://127.0.0.1:<port>/ in a background thread.
+
+    Use as a context manager; ``base_url`` has no trailing slash.
+    """
+
+    def __init__(self, routes: dict[str, Route | Handler] | None = None) -> None:
+        self.routes: dict[str, Route | Handler] = dict(routes or {})
+        self.requests: list[SeenRequest] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # quiet
+                return
+
+            def do_HEAD(self) -> None:
+                self._answer(head=True)
+
+            def do_GET(self) -> None:
+                self._answer(head=False)
+
+            def _answer(self, head: bool) -> None:
+                path = self.path.split("?", 1)[0]
+                with server._lock:
+                    server.requests.append(
+                        SeenRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                    )
+                route = server.routes.get(path)
+                if route is None:
+                    self._send(404, "text/plain; charset=utf-8", b"not found\n", {}, head)
+                    return
+                if callable(route):
+                    route(self)
+                    return
+                headers = dict(route.headers)
+                if route.status == 200:
+                    headers.setdefault("ETag", route.etag)
+                    if self.headers.get("If-None-Match") == headers["ETag"]:
+                        self._send(304, None, b"", {"ETag": headers["ETag"]}, head=True)
+                        return
+                self._send(route.status, route.content_type, route.body, headers, head)
+
+            def _send(
+                self, status: int, ctype: str | None, body: bytes, headers: dict[str, str], head: bool
+            ) -> None:
+                self.send_response(status)
+                if ctype:
+                    self.send_header("Content-Type", ctype)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", "0" if status == 304 else str(len(body)))
+                self.end_headers()
+                if not head and status != 304:
+                    self.wfile.write(body)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, name="raqib-httpserve", daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "StaticServer":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def paths_requested(self) -> list[str]:
+        with self._lock:
+            return [r.path for r in self.requests]
+
+    def __enter__(self) -> "StaticServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
