@@ -1,0 +1,231 @@
+"""The `raqib` command: run, serve, replay, status (and match, backtest from `flows.cli_topics`).
+
+Rules:
+- config is validated before Prefect starts: a bad config or argument exits 2 with a message
+  naming the file and key, and no secret;
+- exit 0 when the run completed, even if some feeds failed (they are reported);
+- with `--json`, stdout holds only JSON lines (one object a line); logs and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from .errors import ConfigError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
+
+CONFIG_OPT = typer.Option(Path(os.environ.get("RAQIB_CONFIG", "config")), "--config", help="Config directory.")
+STATE_OPT = typer.Option(Path(os.environ.get("RAQIB_STATE", "state")), "--state", help="State directory (SQLite, Prefect home).")
+JSON_OPT = typer.Option(False, "--json", help="One JSON object a line on stdout; logs on stderr.")
+NOTIFY_OPT = typer.Option(None, "--notify", help="Extra apprise URL for all topics (repeatable).")
+
+
+def _setup_logging(verbose: bool = False) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    root = logging.getLogger("raqib")
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    root.propagate = False
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"raqib: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _validate(config: Path, notify: list[str] | None) -> None:
+    """Load config and topics now, so errors stop us before Prefect starts."""
+    from .config import load_config
+    from .match import Matcher
+
+    try:
+        load_config(config, extra_notify_urls=notify)
+        Matcher.from_config_dir(config)
+    except ConfigError as err:
+        _fail(f"config error: {err}")
+
+
+def _export_notify(notify: list[str] | None) -> None:
+    # Extra URLs travel by environment, never as flow parameters (those are stored by Prefect).
+    if notify:
+        from .config import NOTIFY_URLS_ENV
+
+        os.environ[NOTIFY_URLS_ENV] = " ".join([*os.environ.get(NOTIFY_URLS_ENV, "").split(), *notify])
+
+
+def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, Any]] | None = None,
+              ignore_age: bool = False) -> dict[str, Any]:
+    from . import notify as notify_mod
+    from .runtime import prepare_prefect_env
+
+    prepare_prefect_env(state)
+    if as_json:
+        notify_mod.console_stream = sys.stderr
+    from .ingest import ingest
+
+    return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age)
+
+
+def _print_result(result: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        for alert in result["alerts_list"]:
+            sys.stdout.write(json.dumps(alert, ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return
+    for f in result["feeds_list"]:
+        if f["status"] == "error":
+            typer.echo(f"feed failed: {f['feed']}: {f['error']}", err=True)
+    typer.echo(
+        f"\n{result['feeds']} feed(s), {result['feed_errors']} failed; {result['new_items']} new item(s), "
+        f"{result['processed']} processed ({result['duplicates']} duplicate); {result['alerts']} alert(s), "
+        f"{result['sent']} message(s) sent, {result['send_failures']} send failure(s)."
+    )
+
+
+@app.command()
+def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
+        notify: Optional[list[str]] = NOTIFY_OPT) -> None:
+    """Run one ingest cycle now over the configured feeds."""
+    _setup_logging()
+    _validate(config, notify)
+    _export_notify(notify)
+    _print_result(_run_flow(config, state, as_json), as_json)
+
+
+@app.command()
+def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured .txt articles."),
+           config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
+           notify: Optional[list[str]] = NOTIFY_OPT) -> None:
+    """Serve FOLDER's .txt files as a local news site and feed, and run the pipeline on it."""
+    _setup_logging()
+    if not folder.is_dir():
+        _fail(f"{folder}: not a directory")
+    if not any(folder.glob("*.txt")):
+        _fail(f"{folder}: no .txt files to replay")
+    _validate(config, notify)
+    _export_notify(notify)
+    from .httpserve import StaticServer
+    from .replay_site import build_site
+
+    with StaticServer() as server:
+        try:
+            server.routes.update(build_site(folder, server.base_url))
+        except ValueError as err:
+            _fail(str(err))
+        feed = {"url": f"{server.base_url}/feed.xml", "name": f"replay:{folder.resolve().name}",
+                "id": f"replay-{folder.resolve().name}"}
+        logging.getLogger("raqib").info("replaying %s at %s", folder, feed["url"])
+        result = _run_flow(config, state, as_json, feeds=[feed], ignore_age=True)
+    _print_result(result, as_json)
+
+
+@app.command()
+def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+    """Feeds (last poll, validators, errors), alerts by delivery state, dead alerts."""
+    from .state import Store
+
+    store = Store.open(state)
+    try:
+        data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries()}
+    finally:
+        store.close()
+    if as_json:
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    table = Table(title="feeds")
+    for col in ("name", "last poll", "status", "errors", "etag", "last error"):
+        table.add_column(col)
+    for f in data["feeds"]:
+        table.add_row(f["name"] or f["url"], str(f["last_polled_at"] or "-"), str(f["last_status"] or "-"),
+                      str(f["consecutive_errors"]) + (" (dead)" if f["dead"] else ""), "yes" if f["etag"] else "-",
+                      (f["last_error"] or "")[:80])
+    console.print(table)
+    console.print("alerts by state: " + (", ".join(f"{k}={v}" for k, v in sorted(data["outbox"].items())) or "none"))
+    for d in data["dead"]:
+        console.print(f"dead: channel={d['channel']} attempts={d['attempts']} {d['title']} ({d['last_error']})")
+
+
+def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
+    """Start `prefect server start` on loopback (scheduled runs do not fire on the ephemeral one)."""
+    import httpx
+
+    log_path = Path(state) / "prefect-server.log"
+    exe = shutil.which("prefect") or str(Path(sys.executable).parent / "prefect")
+    proc = subprocess.Popen([exe, "server", "start", "--host", "127.0.0.1", "--port", str(port), "--no-ui"],
+                            stdout=open(log_path, "ab"), stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            _fail(f"prefect server exited with {proc.returncode}; see {log_path}", 1)
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                os.environ["PREFECT_API_URL"] = url
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.terminate()
+    _fail(f"prefect server did not become healthy in 120 s; see {log_path}", 1)
+    raise AssertionError("unreachable")
+
+
+@app.command()
+def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
+          port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
+          interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10).")) -> None:
+    """Serve the scheduled `ingest` deployment on this machine until stopped."""
+    _setup_logging()
+    _validate(config, None)
+    from datetime import timedelta
+
+    from .config import load_config
+    from .runtime import prepare_prefect_env
+
+    minutes = interval or load_config(config).settings.interval_minutes
+    prepare_prefect_env(state)
+    proc = None
+    if not os.environ.get("PREFECT_API_URL"):
+        proc = _start_local_server(state, port)
+        typer.echo(f"started a local Prefect server at {os.environ['PREFECT_API_URL']}", err=True)
+    try:
+        from .ingest import ingest
+
+        ingest.serve(name="raqib-ingest", interval=timedelta(minutes=minutes),
+                     parameters={"config_dir": str(config.resolve()), "state_dir": str(state.resolve())})
+    finally:
+        if proc is not None:
+            proc.terminate()
+
+
+try:  # match and backtest live beside the matcher
+    from .cli_topics import register as _register_topics
+
+    _register_topics(app)
+except ImportError:  # pragma: no cover - only while the matcher CLI is absent
+    pass
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,255 @@
+"""The one config schema: `config/feeds.yaml`, `config/alerts.yaml`, `config/settings.yaml`.
+
+Rules:
+- every file is validated by a pydantic model with unknown keys forbidden; any error stops the
+  load with a `ConfigError` naming the file and the key path (never a secret value);
+- `feeds.yaml` and `alerts.yaml` are required to exist only when they are referenced; a missing
+  file means "none" (no feeds, no channels: alerts go to the console sink);
+- an apprise URL can be written in the file (`url`), named by an environment variable (`url_env`)
+  or by a Prefect Secret block (`url_secret`), so that passwords stay out of files;
+- `RAQIB_NOTIFY_URLS` (whitespace separated apprise URLs) adds channels for all topics;
+- topics are validated by the matcher (`flows.match.Matcher.from_config_dir`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+
+NOTIFY_URLS_ENV = "RAQIB_NOTIFY_URLS"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(_Strict):
+    url: str
+    name: str | None = None
+    # A stable identity for the state database; derived from the URL when absent.
+    id: str | None = None
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http:// or https:// URL")
+        return v
+
+    @property
+    def key(self) -> str:
+        if self.id:
+            return self.id
+        return "feed-" + hashlib.sha256(self.url.encode()).hexdigest()[:16]
+
+    @property
+    def label(self) -> str:
+        return self.name or self.url
+
+
+class FeedsFile(_Strict):
+    feeds: list[FeedConfig] = Field(default_factory=list)
+
+
+class ChannelConfig(_Strict):
+    name: str
+    url: str | None = None
+    url_env: str | None = None
+    url_secret: str | None = None
+    # Topic ids this channel receives; "all" (the default) receives every topic.
+    topics: list[str] | Literal["all"] = "all"
+    # email: HTML message with a plain part; chat: short markdown; text: plain.
+    format: Literal["auto", "email", "chat", "text"] = "auto"
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v):
+            raise ValueError("must be 1-64 letters, digits, '_', '.' or '-'")
+        return v
+
+
+class AlertsFile(_Strict):
+    channels: list[ChannelConfig] = Field(default_factory=list)
+    # Where operator notices (feed died / recovered, channel failing) go; a channel name.
+    operator_channel: str | None = None
+
+
+class Limits(_Strict):
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 60.0
+    max_feed_bytes: int = 10 * 1024 * 1024
+    max_page_bytes: int = 5 * 1024 * 1024
+    max_redirects: int = 5
+    max_entries_per_feed: int = 200
+    fetch_concurrency: int = 8
+    retries: int = 2
+
+
+class Settings(_Strict):
+    # Minutes between ingest runs of the scheduled deployment.
+    interval_minutes: float = 10.0
+    limits: Limits = Field(default_factory=Limits)
+    # Items older than this many hours are recorded but not alerted (0: no limit).
+    max_age_hours: float = 72.0
+    # Delivery attempts before an outbox entry is dead.
+    max_delivery_attempts: int = 8
+    user_agent: str = "raqib/0.1 (+news monitoring)"
+
+
+class Channel(BaseModel):
+    """A resolved channel: holds the secret URL, so it is never logged or stored."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    url: str
+    topics: list[str] | Literal["all"]
+    format: Literal["email", "chat", "text"]
+
+    def wants(self, topic: str) -> bool:
+        return self.topics == "all" or topic in self.topics
+
+    def __repr__(self) -> str:  # keep the URL (and its password) out of reprs and tracebacks
+        return f"Channel(name={self.name!r}, topics={self.topics!r}, format={self.format!r})"
+
+    __str__ = __repr__
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    config_dir: Path
+    feeds: list[FeedConfig]
+    channels: list[Channel]
+    operator_channel: str | None
+    settings: Settings
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(str(path), None, f"cannot read: {exc.__class__.__name__}: {exc}") from None
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), None, f"not valid YAML: {exc}") from None
+
+
+def _key_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def validate_file(path: Path, model: type[BaseModel]) -> BaseModel:
+    """Load one YAML file into ``model``; errors name the file and the key path, not the value."""
+    data = _read_yaml(path)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), None, "must be a mapping at the top level")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        msg = first["msg"].replace("Extra inputs are not permitted", "unknown key")
+        raise ConfigError(str(path), _key_path(first["loc"]), msg + more) from None
+
+
+def _resolve_url(ch: ChannelConfig, file: str, idx: int) -> str:
+    given = [k for k in ("url", "url_env", "url_secret") if getattr(ch, k)]
+    key = f"channels[{idx}]"
+    if len(given) != 1:
+        raise ConfigError(file, key, "give exactly one of url, url_env, url_secret")
+    if ch.url:
+        return ch.url
+    if ch.url_env:
+        value = os.environ.get(ch.url_env, "").strip()
+        if not value:
+            raise ConfigError(file, f"{key}.url_env", f"environment variable {ch.url_env} is not set")
+        return value
+    from .secrets import read_prefect_secret  # imports prefect: only when asked for
+
+    try:
+        return read_prefect_secret(ch.url_secret or "")
+    except Exception as exc:  # the block may not exist or the API may be unreachable
+        raise ConfigError(file, f"{key}.url_secret", f"cannot read Prefect Secret block: {exc.__class__.__name__}") from None
+
+
+def _format_for(url: str, wanted: str) -> Literal["email", "chat", "text"]:
+    if wanted != "auto":
+        return wanted  # type: ignore[return-value]
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("mailto", "mailtos", "email", "ses", "sendgrid", "mailgun", "sparkpost", "smtp2go"):
+        return "email"
+    if scheme == "console":
+        return "text"
+    return "chat"
+
+
+def load_config(config_dir: Path, extra_notify_urls: list[str] | None = None) -> Config:
+    """Read and validate every config file of ``config_dir``; check apprise URLs."""
+    from .notify import check_url  # apprise is only needed once channels exist
+
+    config_dir = Path(config_dir)
+    if not config_dir.is_dir():
+        raise ConfigError(str(config_dir), None, "config directory does not exist")
+    feeds_file = config_dir / "feeds.yaml"
+    alerts_file = config_dir / "alerts.yaml"
+    settings_file = config_dir / "settings.yaml"
+    feeds = validate_file(feeds_file, FeedsFile)
+    alerts = validate_file(alerts_file, AlertsFile)
+    settings = validate_file(settings_file, Settings)
+    assert isinstance(feeds, FeedsFile) and isinstance(alerts, AlertsFile) and isinstance(settings, Settings)
+
+    seen: set[str] = set()
+    for i, feed in enumerate(feeds.feeds):
+        if feed.key in seen:
+            raise ConfigError(str(feeds_file), f"feeds[{i}]", "duplicate feed (same url or id)")
+        seen.add(feed.key)
+
+    channels: list[Channel] = []
+    for i, ch in enumerate(alerts.channels):
+        url = _resolve_url(ch, str(alerts_file), i)
+        problem = check_url(url)
+        if problem:
+            raise ConfigError(str(alerts_file), f"channels[{i}] ({ch.name})", problem)
+        channels.append(Channel(name=ch.name, url=url, topics=ch.topics, format=_format_for(url, ch.format)))
+    env_urls = os.environ.get(NOTIFY_URLS_ENV, "").split()
+    for j, url in enumerate([*env_urls, *(extra_notify_urls or [])]):
+        source = NOTIFY_URLS_ENV if j < len(env_urls) else "--notify"
+        problem = check_url(url)
+        if problem:
+            raise ConfigError(source, f"url #{j + 1}", problem)
+        channels.append(Channel(name=f"extra-{j + 1}", url=url, topics="all", format=_format_for(url, "auto")))
+    names = [c.name for c in channels]
+    dup = {n for n in names if names.count(n) > 1}
+    if dup:
+        raise ConfigError(str(alerts_file), "channels", f"duplicate channel names: {sorted(dup)}")
+    if alerts.operator_channel and alerts.operator_channel not in names:
+        raise ConfigError(str(alerts_file), "operator_channel", f"no channel named {alerts.operator_channel!r}")
+    if not channels:
+        channels.append(Channel(name="console", url="console://", topics="all", format="text"))
+    return Config(
+        config_dir=config_dir,
+        feeds=[f for f in feeds.feeds if f.enabled],
+        channels=channels,
+        operator_channel=alerts.operator_channel,
+        settings=settings,
+    )

@@ -1,0 +1,163 @@
+"""Notify stage: render an alert for a channel and send it through apprise.
+
+Rules:
+- one message per (article, channel), naming every topic of the article that the channel wants;
+- email channels get RTL HTML (jinja2) with a plain-text alternative; chat channels a short
+  markdown message (topic, linked headline, outlet, one evidence line); text channels plain text;
+- `send` returns True only when apprise reports success; it never raises for a channel failure;
+- channel URLs hold secrets: they are never logged (apprise's logger is kept above its TRACE
+  level, which prints passwords in clear) and never leave this module except into apprise;
+- `console://` is raqib's own apprise plugin: it prints the message, the default sink.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import apprise
+from apprise.decorators import notify as apprise_plugin
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+from .config import Channel
+
+# apprise's TRACE (level 9) logs URLs with passwords; keep the logger well above it.
+logging.getLogger("apprise").setLevel(logging.WARNING)
+
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
+    trim_blocks=False,
+    keep_trailing_newline=True,
+)
+
+# Where the console sink writes; the CLI points it at stderr when stdout carries --json lines.
+console_stream: TextIO | None = None
+
+
+@apprise_plugin(on="console", name="raqib console sink")
+def _console_sink(body: str, title: str, *args: Any, **kwargs: Any) -> bool:
+    stream = console_stream or sys.stdout
+    stream.write(f"\n🔔 {title}\n{body.rstrip()}\n")
+    stream.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class TopicEvidence:
+    id: str
+    name: str
+    # Each item: {"sentence": str, "phrases": [str, ...]}
+    evidence: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AlertMessage:
+    title: str
+    url: str
+    outlets: list[str]
+    published: str | None
+    topics: list[TopicEvidence]
+
+    def for_channel(self, channel: Channel) -> "AlertMessage | None":
+        wanted = [t for t in self.topics if channel.wants(t.id)]
+        if not wanted:
+            return None
+        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+    body_format: str  # apprise.NotifyFormat value
+
+
+def _highlight(sentence: str, phrases: list[str]) -> Markup:
+    """HTML-escape the sentence and wrap each matched phrase in <mark>."""
+    out = html.escape(sentence)
+    for p in sorted({p for p in phrases if p}, key=len, reverse=True):
+        out = re.sub(re.escape(html.escape(p)), lambda m: f"<mark>{m.group(0)}</mark>", out)
+    return Markup(out)  # already escaped above
+
+
+def render(msg: AlertMessage, fmt: str) -> Rendered:
+    names = [t.name for t in msg.topics]
+    subject = f"رقيب: {' · '.join(names)} — {msg.title}"
+    ctx: dict[str, Any] = {
+        "subject": subject,
+        "title": msg.title,
+        "url": msg.url,
+        "outlets": msg.outlets,
+        "published": msg.published,
+        "topic_names": names,
+        "topics": [
+            {
+                "id": t.id,
+                "name": t.name,
+                "evidence": [
+                    {"sentence": e["sentence"], "html": _highlight(e["sentence"], list(e.get("phrases", [])))}
+                    for e in t.evidence
+                ],
+            }
+            for t in msg.topics
+        ],
+        "first_evidence": next((e["sentence"] for t in msg.topics for e in t.evidence), ""),
+    }
+    if fmt == "email":
+        body = _TEMPLATES.get_template("email.html.j2").render(ctx)
+        return Rendered(subject, body, apprise.NotifyFormat.HTML)
+    if fmt == "chat":
+        first = ctx["first_evidence"]
+        if len(first) > 280:  # chat messages stay short
+            ctx["first_evidence"] = first[:277].rstrip() + "…"
+        body = _TEMPLATES.get_template("chat.md.j2").render(ctx)
+        return Rendered(subject, body, apprise.NotifyFormat.MARKDOWN)
+    body = _TEMPLATES.get_template("text.txt.j2").render(ctx)
+    return Rendered(subject, body, apprise.NotifyFormat.TEXT)
+
+
+def render_plain(msg: AlertMessage) -> str:
+    """The plain-text alternative of the email."""
+    return _TEMPLATES.get_template("email.txt.j2").render(
+        {
+            "title": msg.title,
+            "url": msg.url,
+            "outlets": msg.outlets,
+            "published": msg.published,
+            "topic_names": [t.name for t in msg.topics],
+            "topics": msg.topics,
+        }
+    )
+
+
+def check_url(url: str) -> str | None:
+    """None when apprise accepts ``url``; else a reason that does not contain the URL."""
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    try:
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    except Exception:  # defensive: apprise should not raise with suppress_exceptions
+        plugin = None
+    if plugin is None:
+        if not scheme:
+            return "not an apprise URL (no scheme://)"
+        return f"apprise cannot use this URL (scheme {scheme!r}: unknown service or missing parts)"
+    return None
+
+
+def send(channel: Channel, rendered: Rendered) -> bool:
+    """Deliver one rendered message to one channel; True only if apprise reports success."""
+    ap = apprise.Apprise()
+    if not ap.add(channel.url):
+        return False
+    try:
+        return bool(ap.notify(body=rendered.body, title=rendered.subject, body_format=rendered.body_format))
+    except Exception:  # a plugin bug must not take the run down; the outbox retries
+        logging.getLogger(__name__).warning("channel %s raised while sending", channel.name)
+        return False

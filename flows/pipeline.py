@@ -1,0 +1,281 @@
+"""The ingest cycle as plain functions: poll feeds, process new items, deliver the outbox.
+
+Rules:
+- a feed that fails is logged and recorded (with its reason) and the other feeds go on;
+- new entries are recorded as `pending` before any page is fetched, so a crash loses nothing:
+  the next cycle picks pending items up again;
+- entries older than `max_age_hours` are recorded as `old` and never alerted (replay ignores age);
+- at most `max_entries_per_feed` new entries are taken per feed and cycle; when more were left,
+  the feed's validators are cleared so the next poll reads them;
+- an item whose page cannot be fetched stays pending and is retried on later cycles; after
+  `PAGE_ATTEMPTS` failures it is matched on the feed's own title and summary instead of dropped;
+- an item whose normalized text was already seen (any feed) is a duplicate: no alert;
+- every alert and its outbox rows are written before anything is sent; a row is marked sent
+  only when apprise reports success, else it is retried with backoff until it is dead.
+
+These functions take their collaborators (store, HTTP client, matcher, logger) as arguments, so
+the Prefect flows in `flows.ingest` only wire them and tests can run them without Prefect.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+import httpx
+
+from .config import Config, FeedConfig
+from .extract import decode_html, extract_article
+from .fetch import FetchError, fetch_page
+from .match import Matcher
+from .normalize import normalize
+from .notify import AlertMessage, TopicEvidence, render, send
+from .poll import poll_feed
+from .state import FeedRow, PendingItem, Store, utcnow
+
+PAGE_ATTEMPTS = 3
+
+Guard = Callable[[str], None]
+
+
+@dataclass
+class FeedOutcome:
+    feed: str
+    url: str
+    status: str  # new | not_modified | unchanged | error
+    entries: int = 0
+    new_items: int = 0
+    error: str | None = None
+    warning: str | None = None
+
+
+@dataclass
+class AlertRecord:
+    topic: str
+    topic_name: str
+    url: str | None
+    title: str
+    feed: str
+    published: str | None
+    evidence: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CycleReport:
+    feeds: list[FeedOutcome] = field(default_factory=list)
+    processed: int = 0
+    duplicates: int = 0
+    page_failures: int = 0
+    alerts: list[AlertRecord] = field(default_factory=list)
+    sent: int = 0
+    send_failures: int = 0
+
+    @property
+    def feed_errors(self) -> int:
+        return sum(1 for f in self.feeds if f.status == "error")
+
+    @property
+    def new_items(self) -> int:
+        return sum(f.new_items for f in self.feeds)
+
+
+def _strip_tags(fragment: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", " ", fragment or "")).strip()
+
+
+# -- poll ---------------------------------------------------------------------------------
+
+def poll_one(store: Store, cfg: Config, client: httpx.Client, row: FeedRow, log: logging.Logger,
+             *, ignore_age: bool = False, guard: Guard | None = None) -> FeedOutcome:
+    """Poll one feed and record its new entries as pending (or old) items."""
+    label = row.name or row.url
+    limits = cfg.settings.limits
+    try:
+        result = poll_feed(client, row.url, limits, etag=row.etag, last_modified=row.last_modified,
+                           previous_hash=row.body_hash, guard=guard)
+    except FetchError as err:
+        count = store.record_poll_failure(row.id, err.reason)
+        log.warning("feed poll failed feed=%r url=%s reason=%r consecutive_errors=%d", label, row.url, err.reason, count)
+        return FeedOutcome(label, row.url, "error", error=err.reason)
+    except Exception as err:  # a parser bug must not stop the other feeds
+        reason = f"{err.__class__.__name__}: {err}"
+        store.record_poll_failure(row.id, reason)
+        log.warning("feed poll failed feed=%r url=%s reason=%r", label, row.url, reason)
+        return FeedOutcome(label, row.url, "error", error=reason)
+
+    outcome = FeedOutcome(label, row.url, result.status, entries=len(result.entries), warning=result.warning)
+    if result.warning:
+        log.warning("feed=%r url=%s %s", label, row.url, result.warning)
+    truncated = False
+    if result.status == "new" and result.entries:
+        known = store.known_keys(row.id, [e.key for e in result.entries])
+        fresh = [e for e in result.entries if e.key not in known]
+        cap = limits.max_entries_per_feed
+        if len(fresh) > cap:
+            truncated = True
+            fresh = fresh[:cap]
+        cutoff = utcnow() - timedelta(hours=cfg.settings.max_age_hours) if cfg.settings.max_age_hours else None
+        rows = []
+        for e in fresh:
+            too_old = (not ignore_age and cutoff is not None and e.published is not None and e.published < cutoff)
+            rows.append({"key": e.key, "link": e.link, "title": e.title, "summary": e.summary,
+                         "published": e.published, "state": "old" if too_old else "pending"})
+        outcome.new_items = store.add_items(row.id, rows)
+    recovered = store.record_poll_success(row.id, result.status, result.etag, result.last_modified, result.body_hash)
+    if truncated:
+        store.clear_validators(row.id)
+        log.info("feed=%r more than %d new entries: the rest wait for the next cycle", label, limits.max_entries_per_feed)
+    if recovered:
+        log.info("feed recovered feed=%r url=%s", label, row.url)
+    log.info("feed polled feed=%r status=%s entries=%d new=%d", label, result.status, outcome.entries, outcome.new_items)
+    return outcome
+
+
+def poll_all(store: Store, cfg: Config, client: httpx.Client, log: logging.Logger, *,
+             feeds: list[FeedConfig] | None = None, ignore_age: bool = False,
+             guard: Guard | None = None) -> list[FeedOutcome]:
+    """Poll every configured feed concurrently; one feed's failure never stops the others."""
+    rows = store.sync_feeds((f.key, f.url, f.name) for f in (feeds if feeds is not None else cfg.feeds))
+    if not rows:
+        return []
+    workers = max(1, min(cfg.settings.limits.fetch_concurrency, len(rows)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-poll") as pool:
+        return list(pool.map(lambda r: poll_one(store, cfg, client, r, log, ignore_age=ignore_age, guard=guard), rows))
+
+
+# -- process ------------------------------------------------------------------------------
+
+@dataclass
+class _Page:
+    item: PendingItem
+    text: str | None
+    title: str | None
+    sitename: str | None
+    error: str | None
+
+
+def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard | None) -> _Page:
+    if not item.link:
+        return _Page(item, None, None, None, "entry has no link")
+    try:
+        got = fetch_page(client, item.link, cfg.settings.limits, guard=guard)
+        ctype = got.headers.get("content-type")
+        if ctype and not re.search(r"html|xml|text/plain", ctype, re.I):
+            return _Page(item, None, None, None, f"not an HTML page (Content-Type {ctype.split(';')[0]})")
+        page = decode_html(got.body, ctype)
+        return _Page(item, page, None, None, None)
+    except FetchError as err:
+        return _Page(item, None, None, None, err.reason)
+    except Exception as err:  # the guard or a decoder: report, never crash the run
+        return _Page(item, None, None, None, f"{err.__class__.__name__}: {err}")
+
+
+def content_hash(text: str) -> str:
+    squashed = " ".join(normalize(text).split())
+    return hashlib.sha256(squashed.encode("utf-8")).hexdigest()
+
+
+def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Matcher, log: logging.Logger,
+                    *, guard: Guard | None = None, limit: int = 10_000) -> CycleReport:
+    """Fetch, extract and match pending items; write alerts and their outbox rows."""
+    report = CycleReport()
+    pending = store.pending_items(limit=limit)
+    if not pending:
+        return report
+    workers = max(1, min(cfg.settings.limits.fetch_concurrency, len(pending)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-fetch") as pool:
+        # Downloads run in threads; extraction and matching (CPU) run here as pages arrive.
+        for page in pool.map(lambda it: _download(client, cfg, it, guard), pending):
+            item = page.item
+            text: str | None = None
+            sitename = None
+            if page.text is not None:
+                try:
+                    article = extract_article(page.text, item.link)
+                except Exception as err:  # a hostile page must not take the run down
+                    article = None
+                    page.error = f"extraction failed: {err.__class__.__name__}"
+                if article is not None and article.text.strip():
+                    text, sitename = article.text, article.sitename
+                elif page.error is None:
+                    page.error = "no article text found on the page"
+            if text is None:
+                attempts = store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1)
+                if attempts < PAGE_ATTEMPTS:
+                    report.page_failures += 1
+                    log.warning("page failed item=%r url=%s reason=%r attempt=%d", item.title, item.link, page.error, attempts)
+                    continue
+                log.warning("page failed %d times, matching the feed summary instead item=%r url=%s", attempts, item.title, item.link)
+                text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
+            _finish(store, cfg, matcher, item, text, sitename, report, log)
+    return report
+
+
+def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text: str, sitename: str | None,
+            report: CycleReport, log: logging.Logger) -> None:
+    digest = content_hash(text)
+    report.processed += 1
+    if store.hash_seen(digest, exclude_item=item.id):
+        store.finish_item(item.id, state="duplicate", content_hash=digest, text_=text, sitename=sitename,
+                          topics=[], alerts_=[], deliveries=[])
+        report.duplicates += 1
+        log.info("duplicate content item=%r url=%s", item.title, item.link)
+        return
+    matches = matcher.match(text, title=item.title or None)
+    topics = [m.topic for m in matches]
+    alert_rows = [(m.topic, m.name, m.score, [e.to_dict() for e in m.evidence]) for m in matches]
+    deliveries = []
+    for ch in cfg.channels:
+        wanted = [t for t in topics if ch.wants(t)]
+        if wanted:
+            deliveries.append((ch.name, wanted))
+    store.finish_item(item.id, state="done", content_hash=digest, text_=text, sitename=sitename,
+                      topics=topics, alerts_=alert_rows, deliveries=deliveries)
+    published = item.published_at.isoformat() + "Z" if item.published_at else None
+    for m in matches:
+        report.alerts.append(AlertRecord(m.topic, m.name, item.link, item.title, item.feed_name, published,
+                                         [e.to_dict() for e in m.evidence]))
+    if matches:
+        log.info("matched item=%r topics=%s", item.title, ",".join(topics))
+
+
+# -- deliver ------------------------------------------------------------------------------
+
+def deliver_due(store: Store, cfg: Config, log: logging.Logger) -> tuple[int, int]:
+    """Send every due outbox row; returns (sent, failed)."""
+    channels = {c.name: c for c in cfg.channels}
+    sent = failed = 0
+    for row in store.due_deliveries():
+        channel = channels.get(row["channel"])
+        if channel is None:
+            log.warning("outbox row %d names channel %r, which is no longer configured", row["id"], row["channel"])
+            continue
+        found = store.alerts_for_item(row["item_id"])
+        wanted = [t for t in json.loads(row["topics"]) if t in found]
+        msg = AlertMessage(
+            title=row["title"] or row["link"] or "",
+            url=row["link"] or "",
+            outlets=[row["sitename"] or row["feed_name"] or row["feed_url"]],
+            published=row["published_at"].strftime("%Y-%m-%d %H:%M UTC") if row["published_at"] else None,
+            topics=[TopicEvidence(t, found[t]["name"], found[t]["evidence"]) for t in wanted],
+        )
+        store.mark_sending(row["id"])
+        ok = send(channel, render(msg, channel.format))
+        if ok:
+            store.mark_sent(row["id"])
+            sent += 1
+        else:
+            status = store.mark_failed(row["id"], "apprise reported failure", cfg.settings.max_delivery_attempts)
+            failed += 1
+            log.warning("delivery failed channel=%s item=%r status=%s", channel.name, msg.title, status)
+    return sent, failed

@@ -1,0 +1,130 @@
+"""Poll stage: fetch a feed's bytes with validators and parse them with feedparser.
+
+Rules:
+- send ``If-None-Match`` / ``If-Modified-Since`` from the previous poll; 304 means "nothing new"
+  and keeps the previous validators (feedparser gives none on a 304);
+- a body whose hash equals the previous poll's is "nothing new" too, even with a new ETag
+  (some servers change ETags on every request);
+- feedparser parses bytes we fetched (it has no timeout or size cap of its own), with the
+  response headers so the HTTP charset is honoured;
+- a body that is not a feed (an HTML page: ``version == ''`` and no entries) is an error;
+  malformed XML that the loose parser still reads is accepted with a warning;
+- each entry gets a key: its guid, else its link, else a hash of title + summary;
+- entries are returned in feed order, at most ``HARD_ENTRY_CAP`` (memory bound); the per-cycle cap
+  on *new* entries is the pipeline's, so entries past it stay unseen for the next cycle.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable
+
+import feedparser
+import httpx
+
+from .config import Limits
+from .fetch import FetchError, http_get
+
+HARD_ENTRY_CAP = 5000
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str
+    link: str | None
+    title: str
+    summary: str
+    published: datetime | None  # UTC, naive
+
+
+@dataclass(frozen=True)
+class PollResult:
+    status: str  # "new" (entries parsed), "not_modified", "unchanged" (same body hash)
+    entries: list[Entry] = field(default_factory=list)
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    feed_title: str | None = None
+    warning: str | None = None
+
+
+def _when(entry: feedparser.FeedParserDict) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                return datetime.fromtimestamp(calendar.timegm(value), tz=timezone.utc).replace(tzinfo=None)
+            except (OverflowError, ValueError, TypeError):
+                continue
+    return None
+
+
+def _entry_key(entry: feedparser.FeedParserDict) -> str:
+    guid = (entry.get("id") or "").strip()
+    if guid:
+        return guid[:1000]
+    link = (entry.get("link") or "").strip()
+    if link:
+        return link[:1000]
+    basis = (entry.get("title") or "") + "\n" + (entry.get("summary") or "")
+    return "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()
+
+
+def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: int = HARD_ENTRY_CAP) -> tuple[list[Entry], str | None, str | None]:
+    """Parse feed bytes; returns (entries, feed title, warning). Raises ValueError if not a feed."""
+    parsed = feedparser.parse(body, response_headers=headers or {})
+    if not parsed.get("version") and not parsed.entries:
+        reason = parsed.get("bozo_exception")
+        raise ValueError(f"not an RSS/Atom feed{f' ({reason.__class__.__name__})' if reason else ''}")
+    warning = None
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        warning = f"feed is malformed, read loosely: {exc.__class__.__name__}: {str(exc)[:200]}"
+    entries: list[Entry] = []
+    seen: set[str] = set()
+    for raw in parsed.entries:
+        key = _entry_key(raw)
+        if key in seen:  # duplicate guids within one feed body: keep the first
+            continue
+        seen.add(key)
+        link = (raw.get("link") or "").strip() or None
+        entries.append(Entry(
+            key=key,
+            link=link,
+            title=(raw.get("title") or "").strip()[:2000],
+            summary=(raw.get("summary") or "").strip()[:20000],
+            published=_when(raw),
+        ))
+        if len(entries) >= max_entries:
+            break
+    title = (parsed.feed.get("title") or "").strip() or None if parsed.get("feed") else None
+    return entries, title, warning
+
+
+def poll_feed(client: httpx.Client, url: str, limits: Limits, *, etag: str | None = None,
+              last_modified: str | None = None, previous_hash: str | None = None,
+              guard: Callable[[str], None] | None = None) -> PollResult:
+    """Poll one feed. Raises `FetchError` (network/HTTP) or ValueError (not a feed)."""
+    headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    got = http_get(client, url, limits, max_bytes=limits.max_feed_bytes, headers=headers, guard=guard)
+    if got.status == 304:
+        return PollResult("not_modified", etag=etag, last_modified=last_modified, body_hash=previous_hash)
+    new_etag = got.headers.get("etag") or etag
+    new_lm = got.headers.get("last-modified") or last_modified
+    body_hash = hashlib.sha256(got.body).hexdigest()
+    if previous_hash and body_hash == previous_hash:
+        return PollResult("unchanged", etag=new_etag, last_modified=new_lm, body_hash=body_hash)
+    try:
+        entries, title, warning = parse_feed(
+            got.body, {k.lower(): v for k, v in got.headers.items()}
+        )
+    except ValueError as exc:
+        raise FetchError(url, str(exc)) from None
+    return PollResult("new", entries, new_etag, new_lm, body_hash, title, warning)

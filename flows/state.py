@@ -1,0 +1,396 @@
+"""State stage: the pipeline's own database through SQLAlchemy Core (SQLite or PostgreSQL).
+
+Rules:
+- the schema is versioned: `MIGRATIONS` is an append-only list, applied in order on open and
+  recorded in `schema_migrations`; never edit a released migration, add one;
+- SQLite runs in WAL mode with a busy timeout; every item's outcome is written in one
+  transaction, so a crash leaves an item either untouched or finished;
+- feeds are keyed by their config key, items by (feed, guid/link key); an item whose normalized
+  content hash was already seen (any feed) is a duplicate and alerts nothing;
+- alerts are one row per (item, topic); the outbox one row per (item, channel), written before
+  sending, marked `sent` only after apprise reported success;
+- no secret is ever stored: channels are stored by name, never by URL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from sqlalchemy import (
+    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+    UniqueConstraint, create_engine, event, func, select, text, update,
+)
+from sqlalchemy.engine import Connection, Engine
+
+DATABASE_URL_ENV = "RAQIB_DATABASE_URL"
+
+metadata = MetaData()
+
+schema_migrations = Table(
+    "schema_migrations", metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("applied_at", DateTime, nullable=False),
+)
+
+feeds = Table(
+    "feeds", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String(200), nullable=False, unique=True),
+    Column("url", Text, nullable=False),
+    Column("name", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("body_hash", String(64)),
+    Column("last_polled_at", DateTime),
+    Column("last_success_at", DateTime),
+    Column("last_status", String(40)),
+    Column("last_error", Text),
+    Column("consecutive_errors", Integer, nullable=False, server_default="0"),
+    Column("next_poll_at", DateTime),
+    Column("dead", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", DateTime, nullable=False),
+)
+
+items = Table(
+    "items", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id"), nullable=False),
+    Column("key", String(1000), nullable=False),
+    Column("link", Text),
+    Column("title", Text),
+    Column("summary", Text),
+    Column("published_at", DateTime),
+    Column("polled_at", DateTime, nullable=False),
+    # pending -> done | duplicate | failed | old
+    Column("state", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("last_error", Text),
+    Column("content_hash", String(64)),
+    Column("text", Text),
+    Column("sitename", Text),
+    Column("topics", Text),  # JSON list of topic ids that fired
+    Column("matched_at", DateTime),
+    UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
+)
+Index("ix_items_content_hash", items.c.content_hash)
+Index("ix_items_state", items.c.state)
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("topic_name", Text),
+    Column("evidence", Text, nullable=False),  # JSON list of evidence dicts
+    Column("score", Float),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("item_id", "topic", name="uq_alerts_item_topic"),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id"), nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("topics", Text, nullable=False),  # JSON list of topic ids in this message
+    # pending -> sending -> sent | dead (sending -> pending again after a failure)
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", DateTime),
+    Column("last_error", Text),
+    Column("created_at", DateTime, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("item_id", "channel", name="uq_outbox_item_channel"),
+)
+Index("ix_outbox_status", outbox.c.status)
+
+
+def _create_all(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[feeds, items, alerts, outbox])
+
+
+# Append-only. Each entry: (version, name, function of a Connection).
+MIGRATIONS: list[tuple[int, str, Any]] = [
+    (1, "initial schema: feeds, items, alerts, outbox", _create_all),
+]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def database_url(state_dir: Path) -> str:
+    env = os.environ.get(DATABASE_URL_ENV, "").strip()
+    if env:
+        return env
+    state_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(state_dir / 'raqib.db').resolve()}"
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def redact_url(url: str) -> str:
+    """A database URL safe to print (password hidden)."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return "<unparseable database URL>"
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    id: int
+    key: str
+    url: str
+    name: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    consecutive_errors: int
+    dead: bool
+
+
+@dataclass(frozen=True)
+class PendingItem:
+    id: int
+    feed_id: int
+    feed_name: str
+    link: str | None
+    title: str
+    summary: str
+    published_at: datetime | None
+    polled_at: datetime
+    attempts: int
+
+
+class Store:
+    """The pipeline's state. One instance per process; safe to share across threads."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite"):
+            self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        else:
+            self.engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        self.migrate()
+
+    @classmethod
+    def open(cls, state_dir: Path) -> "Store":
+        return cls(database_url(Path(state_dir)))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- schema ---------------------------------------------------------------------------
+    def migrate(self) -> list[int]:
+        """Apply pending migrations in order; returns the versions applied now."""
+        applied_now: list[int] = []
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # One migrator at a time across processes.
+                conn.execute(text("SELECT pg_advisory_xact_lock(7261001)"))
+            metadata.create_all(conn, tables=[schema_migrations])
+            done = set(conn.execute(select(schema_migrations.c.version)).scalars())
+            for version, name, fn in MIGRATIONS:
+                if version in done:
+                    continue
+                fn(conn)
+                conn.execute(schema_migrations.insert().values(version=version, name=name, applied_at=utcnow()))
+                applied_now.append(version)
+        return applied_now
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.max(schema_migrations.c.version))).scalar() or 0
+
+    def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+        """INSERT … ON CONFLICT DO NOTHING; True if a row was inserted."""
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            stmt = pg_insert(table).values(**values).on_conflict_do_nothing()
+        else:
+            from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+            stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+        return conn.execute(stmt).rowcount == 1
+
+    # -- feeds ----------------------------------------------------------------------------
+    def sync_feeds(self, configured: Iterable[tuple[str, str, str | None]]) -> list[FeedRow]:
+        """Make sure every configured (key, url, name) has a row; returns them in config order."""
+        out: list[FeedRow] = []
+        with self.engine.begin() as conn:
+            for key, url, name in configured:
+                self._insert_ignore(conn, feeds, {"key": key, "url": url, "name": name, "created_at": utcnow(),
+                                                  "consecutive_errors": 0, "dead": False})
+                conn.execute(update(feeds).where(feeds.c.key == key).values(url=url, name=name))
+                row = conn.execute(select(feeds).where(feeds.c.key == key)).mappings().one()
+                out.append(FeedRow(row["id"], row["key"], row["url"], row["name"], row["etag"],
+                                   row["last_modified"], row["body_hash"], row["consecutive_errors"], bool(row["dead"])))
+        return out
+
+    def record_poll_success(self, feed_id: int, status: str, etag: str | None, last_modified: str | None,
+                            body_hash: str | None) -> bool:
+        """Returns True if the feed had been failing (it recovered)."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            before = conn.execute(select(feeds.c.consecutive_errors).where(feeds.c.id == feed_id)).scalar() or 0
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(
+                etag=etag, last_modified=last_modified, body_hash=body_hash, last_polled_at=now,
+                last_success_at=now, last_status=status, last_error=None, consecutive_errors=0, dead=False,
+                next_poll_at=None))
+        return before > 0
+
+    def record_poll_failure(self, feed_id: int, reason: str, next_poll_at: datetime | None = None,
+                            dead_after: int = 0) -> int:
+        """Record a failed poll; returns the consecutive error count."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            count = (conn.execute(select(feeds.c.consecutive_errors).where(feeds.c.id == feed_id)).scalar() or 0) + 1
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(
+                last_polled_at=now, last_status="error", last_error=reason[:2000], consecutive_errors=count,
+                next_poll_at=next_poll_at, dead=bool(dead_after and count >= dead_after)))
+        return count
+
+    def clear_validators(self, feed_id: int) -> None:
+        """Forget ETag / Last-Modified / body hash so the next poll reads the whole feed again."""
+        with self.engine.begin() as conn:
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(etag=None, last_modified=None, body_hash=None))
+
+    def feed_rows(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(select(feeds).order_by(feeds.c.id)).mappings()]
+
+    # -- items ----------------------------------------------------------------------------
+    def known_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(keys), 500):
+                chunk = list(keys[i:i + 500])
+                found.update(conn.execute(select(items.c.key).where(
+                    items.c.feed_id == feed_id, items.c.key.in_(chunk))).scalars())
+        return found
+
+    def add_items(self, feed_id: int, entries: Sequence[dict[str, Any]], state: str = "pending") -> int:
+        """Insert new entries (ignoring ones already there); returns how many were new."""
+        now = utcnow()
+        added = 0
+        with self.engine.begin() as conn:
+            for e in entries:
+                added += self._insert_ignore(conn, items, {
+                    "feed_id": feed_id, "key": e["key"], "link": e.get("link"), "title": e.get("title"),
+                    "summary": e.get("summary"), "published_at": e.get("published"), "polled_at": now,
+                    "state": e.get("state", state), "attempts": 0,
+                })
+        return added
+
+    def pending_items(self, limit: int = 10_000) -> list[PendingItem]:
+        q = (select(items, feeds.c.name.label("feed_name"), feeds.c.url.label("feed_url"))
+             .join(feeds, feeds.c.id == items.c.feed_id)
+             .where(items.c.state == "pending").order_by(items.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [PendingItem(r["id"], r["feed_id"], r["feed_name"] or r["feed_url"], r["link"], r["title"] or "",
+                                r["summary"] or "", r["published_at"], r["polled_at"], r["attempts"])
+                    for r in conn.execute(q).mappings()]
+
+    def hash_seen(self, content_hash: str, exclude_item: int) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(items.c.id).where(
+                items.c.content_hash == content_hash, items.c.id != exclude_item,
+                items.c.state.in_(("done", "duplicate"))).limit(1)).first() is not None
+
+    def finish_item(self, item_id: int, *, state: str, content_hash: str | None, text_: str | None,
+                    sitename: str | None, topics: list[str],
+                    alerts_: Sequence[tuple[str, str, float, list[dict[str, Any]]]],
+                    deliveries: Sequence[tuple[str, list[str]]]) -> None:
+        """Record an item's outcome, its alerts and their outbox rows in one transaction."""
+        now = utcnow()
+        with self.engine.begin() as conn:
+            conn.execute(update(items).where(items.c.id == item_id).values(
+                state=state, content_hash=content_hash, text=text_, sitename=sitename,
+                topics=json.dumps(topics), matched_at=now, last_error=None))
+            for topic, name, score, evidence in alerts_:
+                self._insert_ignore(conn, alerts, {"item_id": item_id, "topic": topic, "topic_name": name,
+                                                   "score": score,
+                                                   "evidence": json.dumps(evidence, ensure_ascii=False),
+                                                   "created_at": now})
+            for channel, topics_ in deliveries:
+                self._insert_ignore(conn, outbox, {"item_id": item_id, "channel": channel,
+                                                   "topics": json.dumps(topics_), "status": "pending",
+                                                   "attempts": 0, "created_at": now, "next_attempt_at": now})
+
+    def fail_item(self, item_id: int, reason: str, give_up_after: int) -> int:
+        """Count a failed extraction; the item stays pending until ``give_up_after`` tries."""
+        with self.engine.begin() as conn:
+            attempts = (conn.execute(select(items.c.attempts).where(items.c.id == item_id)).scalar() or 0) + 1
+            conn.execute(update(items).where(items.c.id == item_id).values(
+                attempts=attempts, last_error=reason[:2000],
+                state="failed" if attempts >= give_up_after else "pending"))
+        return attempts
+
+    def item_count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(items)).scalar() or 0
+
+    # -- outbox ---------------------------------------------------------------------------
+    def due_deliveries(self, now: datetime | None = None) -> list[dict[str, Any]]:
+        now = now or utcnow()
+        q = (select(outbox, items.c.title, items.c.link, items.c.published_at, items.c.sitename,
+                    feeds.c.name.label("feed_name"), feeds.c.url.label("feed_url"))
+             .join(items, items.c.id == outbox.c.item_id).join(feeds, feeds.c.id == items.c.feed_id)
+             .where(outbox.c.status.in_(("pending", "sending")),
+                    (outbox.c.next_attempt_at.is_(None)) | (outbox.c.next_attempt_at <= now))
+             .order_by(outbox.c.id))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def alerts_for_item(self, item_id: int) -> dict[str, dict[str, Any]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(alerts).where(alerts.c.item_id == item_id)).mappings()
+            return {r["topic"]: {"name": r["topic_name"] or r["topic"], "score": r["score"],
+                                 "evidence": json.loads(r["evidence"])} for r in rows}
+
+    def mark_sending(self, outbox_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(status="sending"))
+
+    def mark_sent(self, outbox_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
+                status="sent", sent_at=utcnow(), last_error=None, attempts=outbox.c.attempts + 1))
+
+    def mark_failed(self, outbox_id: int, reason: str, max_attempts: int) -> str:
+        """Count a failed send; backoff doubles from 1 minute; dead after ``max_attempts``."""
+        with self.engine.begin() as conn:
+            attempts = (conn.execute(select(outbox.c.attempts).where(outbox.c.id == outbox_id)).scalar() or 0) + 1
+            status = "dead" if attempts >= max_attempts else "pending"
+            wait = timedelta(minutes=min(2 ** (attempts - 1), 360))
+            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
+                status=status, attempts=attempts, last_error=reason[:500], next_attempt_at=utcnow() + wait))
+        return status
+
+    def outbox_counts(self) -> dict[str, int]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status)).all()
+        return {status: n for status, n in rows}
+
+    def dead_deliveries(self) -> list[dict[str, Any]]:
+        q = (select(outbox.c.id, outbox.c.channel, outbox.c.topics, outbox.c.attempts, outbox.c.last_error,
+                    items.c.title, items.c.link).join(items, items.c.id == outbox.c.item_id)
+             .where(outbox.c.status == "dead").order_by(outbox.c.id))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]

@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import gzip
+
+import pytest
+
+from flows.config import Limits
+from flows.fetch import FetchError, make_client
+from flows.httpserve import Route, StaticServer
+from flows.poll import parse_feed, poll_feed
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>أخبار تجريبية</title>
+<item><title>خبر أول</title><link>http://127.0.0.1/a/1</link><guid>g-1</guid>
+<pubDate>Mon, 02 Nov 2026 08:00:00 +0000</pubDate><description>ملخص الخبر الأول</description></item>
+<item><title>خبر ثان بلا معرف</title><link>http://127.0.0.1/a/2</link></item>
+<item><title>مكرر</title><link>http://127.0.0.1/a/3</link><guid>g-1</guid></item>
+</channel></rss>"""
+
+LIMITS = Limits(retries=0, connect_timeout=2, read_timeout=2, total_timeout=5)
+
+
+def test_parse_feed_keys_dates_and_duplicate_guids() -> None:
+    entries, title, warning = parse_feed(RSS.encode())
+    assert title == "أخبار تجريبية"
+    assert warning is None
+    assert [e.key for e in entries] == ["g-1", "http://127.0.0.1/a/2"]  # duplicate guid dropped
+    assert entries[0].published is not None and entries[0].published.hour == 8
+    assert entries[1].published is None
+
+
+def test_windows_1256_feed_declared_in_xml() -> None:
+    body = RSS.replace('encoding="utf-8"', 'encoding="windows-1256"').encode("cp1256")
+    entries, title, _ = parse_feed(body)
+    assert title == "أخبار تجريبية"
+    assert entries[0].title == "خبر أول"
+
+
+def test_html_page_is_not_a_feed() -> None:
+    with pytest.raises(ValueError, match="not an RSS/Atom feed"):
+        parse_feed(b"<!doctype html><html><body><p>hello</p></body></html>")
+
+
+def test_304_with_matching_etag_means_nothing_new() -> None:
+    with StaticServer({"/feed.xml": Route("application/rss+xml", RSS.encode())}) as server, make_client(LIMITS, "t") as c:
+        url = server.base_url + "/feed.xml"
+        first = poll_feed(c, url, LIMITS)
+        assert first.status == "new" and len(first.entries) == 2 and first.etag
+        second = poll_feed(c, url, LIMITS, etag=first.etag, previous_hash=first.body_hash)
+        assert second.status == "not_modified"
+        assert second.entries == [] and second.etag == first.etag
+        assert server.requests[-1].headers.get("if-none-match") == first.etag
+        # A server that ignores validators but sends the same body: the body hash says unchanged.
+        third = poll_feed(c, url, LIMITS, previous_hash=first.body_hash)
+        assert third.status == "unchanged"
+
+
+def test_http_errors_and_size_cap_are_reported() -> None:
+    routes = {
+        "/gone": Route("text/plain", b"gone", status=410),
+        "/big": Route("application/rss+xml", b"<rss>" + b" " * 5000 + b"</rss>"),
+        "/gz": Route("application/rss+xml", gzip.compress(RSS.encode()), headers={"Content-Encoding": "gzip"}),
+    }
+    small = Limits(retries=0, max_feed_bytes=1000, connect_timeout=2, read_timeout=2, total_timeout=5)
+    with StaticServer(routes) as server, make_client(small, "t") as c:
+        with pytest.raises(FetchError, match="HTTP 410"):
+            poll_feed(c, server.base_url + "/gone", small)
+        with pytest.raises(FetchError, match="1000-byte limit"):
+            poll_feed(c, server.base_url + "/big", small)
+        assert poll_feed(c, server.base_url + "/gz", LIMITS).status == "new"
