@@ -227,7 +227,8 @@ class Store:
         else:
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
             stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
-        return conn.execute(stmt).rowcount == 1
+        # rowcount is unreliable with RETURNING-capable drivers; ask for the new key instead.
+        return conn.execute(stmt.returning(table.c.id)).first() is not None
 
     # -- feeds ----------------------------------------------------------------------------
     def sync_feeds(self, configured: Iterable[tuple[str, str, str | None]]) -> list[FeedRow]:

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from flows.state import MIGRATIONS, Store
+
+PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
+
+
+def _stores(tmp_path: Path):
+    yield Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+        yield s
+        s.close()
+        return
+    if not PG_URL:
+        pytest.skip("set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL state tests")
+    from sqlalchemy import create_engine
+
+    schema = "t_" + uuid.uuid4().hex[:10]
+    admin = create_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    s = Store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
+    yield s
+    s.close()
+    with admin.begin() as c:
+        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def test_migrations_are_versioned_and_idempotent(store: Store) -> None:
+    assert store.schema_version() == MIGRATIONS[-1][0]
+    assert store.migrate() == []  # a second open applies nothing
+
+
+def test_items_are_inserted_once_and_outbox_lifecycle(store: Store) -> None:
+    (feed,) = store.sync_feeds([("f1", "http://127.0.0.1/feed.xml", "Feed one")])
+    entries = [{"key": "g1", "link": "http://127.0.0.1/1", "title": "t1", "summary": "", "published": None},
+               {"key": "g2", "link": "http://127.0.0.1/2", "title": "t2", "summary": "", "published": None}]
+    assert store.add_items(feed.id, entries) == 2
+    assert store.add_items(feed.id, entries) == 0
+    assert store.known_keys(feed.id, ["g1", "g3"]) == {"g1"}
+    pending = store.pending_items()
+    assert [p.title for p in pending] == ["t1", "t2"]
+    first = pending[0]
+    ev = [{"sentence": "جملة", "phrases": ["جملة"], "zone": "body"}]
+    store.finish_item(first.id, state="done", content_hash="h1", text_="نص", sitename=None, topics=["a"],
+                      alerts_=[("a", "Topic A", 1.0, ev)], deliveries=[("console", ["a"])])
+    # the same outcome written twice (a crash and a retry) creates nothing twice
+    store.finish_item(first.id, state="done", content_hash="h1", text_="نص", sitename=None, topics=["a"],
+                      alerts_=[("a", "Topic A", 1.0, ev)], deliveries=[("console", ["a"])])
+    assert store.hash_seen("h1", exclude_item=pending[1].id)
+    due = store.due_deliveries()
+    assert len(due) == 1 and due[0]["channel"] == "console"
+    assert store.alerts_for_item(first.id)["a"]["evidence"] == ev
+    assert store.mark_failed(due[0]["id"], "down", max_attempts=2) == "pending"
+    assert store.due_deliveries() == []  # backing off
+    assert store.mark_failed(due[0]["id"], "down", max_attempts=2) == "dead"
+    assert store.outbox_counts() == {"dead": 1}
+    assert store.dead_deliveries()[0]["title"] == "t1"
+
+
+def test_feed_errors_and_recovery(store: Store) -> None:
+    (feed,) = store.sync_feeds([("f1", "http://127.0.0.1/feed.xml", None)])
+    assert store.record_poll_failure(feed.id, "HTTP 503") == 1
+    assert store.record_poll_failure(feed.id, "HTTP 503", dead_after=2) == 2
+    row = store.feed_rows()[0]
+    assert row["dead"] and row["last_error"] == "HTTP 503"
+    assert store.record_poll_success(feed.id, "new", '"e1"', None, "hash") is True
+    row = store.feed_rows()[0]
+    assert row["consecutive_errors"] == 0 and not row["dead"] and row["etag"] == '"e1"'
