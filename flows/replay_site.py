@@ -3,16 +3,19 @@
 Pure functions building bytes; the CLI serves them with ``flows.httpserve.StaticServer``.
 
 Rules (the page must extract back to the file's non-blank lines, exactly and in order):
-- every ``.txt`` file of the directory, sorted by name, is one item; a file that is not UTF-8 is a
-  ValueError naming it; other files are skipped;
+- every ``.txt`` file of the directory, sorted by name, is one item; a file that is not UTF-8, or
+  has no text, is a ValueError naming it; other files are skipped;
 - the headline is the first line of more than two words; shorter lines before it are site
   furniture captured with the text (a "home" crumb) and stay above the ``<h1>`` as a kicker;
 - ``published`` is deterministic: item i (file order) is ``REPLAY_EPOCH - i hours``, newest first,
   so a replay gives the same feed whatever the files' mtimes;
-- body mapping: a line starting ``"  • "`` is a ``<li>`` (consecutive ones form one ``<ul>``, and
-  the line just before such a run is its ``<h2>``); every other line is a ``<p>``; a line equal
-  to the line before it joins that ``<p>`` after a ``<br>`` (trafilatura drops a block repeating
-  the previous block, even with deduplication off);
+- body mapping, one element per non-blank line: a line starting ``"  • "`` is a ``<li>``
+  (consecutive ones form one plain-text ``<ul>``); a short line (at most six words, no colon, no
+  closing punctuation) followed by a list or a long paragraph is an ``<h2>``; every other line is
+  a ``<p>``; a line equal to the line before it joins that ``<p>`` after a ``<br>`` (trafilatura
+  drops a block repeating the previous block, even with deduplication off);
+- lines are trimmed the way HTML collapses spaces: only the bullet prefix is layout, so a text
+  whose lines carry other leading or trailing spaces does not round-trip byte for byte;
 - around the article: header with logo and nav menu, breadcrumb, byline/date line, share buttons,
   a related-headlines aside of links to the other items, footer with links and copyright. All of
   it is boilerplate that trafilatura drops;
@@ -46,6 +49,9 @@ DEFAULT_SITE_NAME = "رقيب نيوز"
 BULLET = "  • "
 _FURNITURE_MAX_WORDS = 2
 _RELATED_MAX = 4
+_SUBHEADING_MAX_WORDS = 6
+_PARAGRAPH_MIN_WORDS = 12
+_CLOSING_PUNCTUATION = frozenset(".:!?؟،,;؛)»\"")
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,8 @@ def load_items(txt_dir: Path) -> list[ReplayItem]:
             raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
         if text.startswith("\ufeff"):
             text = text[1:]
+        if not text.strip():
+            raise ValueError(f"{path}: no text to replay")
         items.append(
             ReplayItem(stem=path.stem, title=headline_of(text), text=text, published=REPLAY_EPOCH - timedelta(hours=i))
         )
@@ -109,29 +117,40 @@ def _split_headline(lines: list[str], title: str) -> tuple[list[str], list[str]]
     return [], lines
 
 
+def _is_subheading(line: str, following: str | None) -> bool:
+    """A short line without closing punctuation or colon that introduces a list or a real paragraph."""
+    words = line.split()
+    if not words or len(words) > _SUBHEADING_MAX_WORDS or line.rstrip()[-1] in _CLOSING_PUNCTUATION:
+        return False
+    if ":" in line:  # "المصدر: …" is a label and its value, not a heading
+        return False
+    if following is None:  # a heading at the very end would be no heading (trafilatura drops it too)
+        return False
+    return following.startswith(BULLET) or len(following.split()) >= _PARAGRAPH_MIN_WORDS
+
+
 def _body_html(lines: list[str]) -> list[str]:
     out: list[str] = []
     i = 0
     while i < len(lines):
         line = lines[i]
         if line.startswith(BULLET):
-            items: list[str] = []
+            out.append('<ul class="list">')
             while i < len(lines) and lines[i].startswith(BULLET):
-                items.append(f"        <li>{_esc(lines[i][len(BULLET):])}</li>")
+                out.append(f"  <li>{_esc(lines[i][len(BULLET):])}</li>")
                 i += 1
-            out.append('      <ul class="list">')
-            out.extend(items)
-            out.append("      </ul>")
+            out.append("</ul>")
             continue
-        if i + 1 < len(lines) and lines[i + 1].startswith(BULLET):
-            out.append(f"      <h2>{_esc(line)}</h2>")
+        if _is_subheading(line, lines[i + 1] if i + 1 < len(lines) else None):
+            out.append(f"<h2>{_esc(line)}</h2>")
             i += 1
             continue
-        run = [line]
-        while i + len(run) < len(lines) and lines[i + len(run)] == line:
-            run.append(line)
-        out.append("      <p>" + "<br>".join(_esc(x) for x in run) + "</p>")
-        i += len(run)
+        # repeats of this line join its <p>: trafilatura drops a block repeating the one before
+        run = 1
+        while i + run < len(lines) and lines[i + run] == line:
+            run += 1
+        out.append("<p>" + "<br>".join([_esc(line)] * run) + "</p>")
+        i += run
     return out
 
 
@@ -145,6 +164,7 @@ def render_page(item: ReplayItem, site_name: str, related: list[ReplayItem]) -> 
     url = article_path(item)
     site = _esc(site_name)
     title = _esc(item.title)
+    desk = f"قسم الأخبار في {site}"
     related_html = [
         f'          <li><a href="{_esc(article_path(r))}">{_esc(r.title)}</a></li>' for r in related[:_RELATED_MAX]
     ]
@@ -158,9 +178,9 @@ def render_page(item: ReplayItem, site_name: str, related: list[ReplayItem]) -> 
         f'  <meta name="description" content="{_esc(first)}">',
         f'  <meta property="og:site_name" content="{site}">',
         '  <meta property="og:type" content="article">',
+        f'  <meta name="author" content="{desk}">',
         f'  <meta property="og:title" content="{title}">',
         f'  <meta property="og:description" content="{_esc(first)}">',
-        f'  <meta property="og:url" content="{_esc(url)}">',
         '  <meta property="og:locale" content="ar_AR">',
         f'  <meta property="article:published_time" content="{date_iso}">',
         f'  <link rel="canonical" href="{_esc(url)}">',
@@ -190,12 +210,12 @@ def render_page(item: ReplayItem, site_name: str, related: list[ReplayItem]) -> 
     parts += [
         f"      <h1>{title}</h1>",
         '      <div class="byline">',
-        f'        <span class="author">بقلم: محرر {site}</span> ·',
+        f'        بقلم: <a class="author" rel="author" href="/author/desk">{desk}</a> ·',
         f'        <time datetime="{date_iso}">{date_human}</time>',
         "      </div>",
         '      <div class="entry-content">',
     ]
-    parts += ["  " + x for x in _body_html(body)]
+    parts += ["        " + x for x in _body_html(body)]
     parts += [
         "      </div>",
         '      <div class="share-buttons">',
