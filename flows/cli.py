@@ -67,7 +67,7 @@ def _export_notify(notify: list[str] | None) -> None:
 
 
 def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, Any]] | None = None,
-              ignore_age: bool = False) -> dict[str, Any]:
+              ignore_age: bool = False, allow_hosts: list[str] | None = None) -> dict[str, Any]:
     from . import notify as notify_mod
     from .runtime import prepare_prefect_env
 
@@ -76,7 +76,8 @@ def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, An
         notify_mod.console_stream = sys.stderr
     from .ingest import ingest
 
-    return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age)
+    return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
+                  allow_hosts=allow_hosts)
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
@@ -128,7 +129,9 @@ def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured
         feed = {"url": f"{server.base_url}/feed.xml", "name": f"replay:{folder.resolve().name}",
                 "id": f"replay-{folder.resolve().name}"}
         logging.getLogger("raqib").info("replaying %s at %s", folder, feed["url"])
-        result = _run_flow(config, state, as_json, feeds=[feed], ignore_age=True)
+        # The address guard lets article links reach this replay server, and nothing else local.
+        result = _run_flow(config, state, as_json, feeds=[feed], ignore_age=True,
+                           allow_hosts=[server.base_url.split("//", 1)[1]])
     _print_result(result, as_json)
 
 

@@ -105,6 +105,8 @@ class Settings(_Strict):
     # Delivery attempts before an outbox entry is dead.
     max_delivery_attempts: int = 8
     user_agent: str = "raqib/0.1 (+news monitoring)"
+    # Hosts ("host" or "host:port") that article links may reach although they are not public.
+    allow_hosts: list[str] = Field(default_factory=list)
 
 
 class Channel(BaseModel):

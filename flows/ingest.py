@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from . import pipeline
 from .config import Config, FeedConfig, load_config
 from .fetch import make_client
+from .guard import make_guard
 from .match import Matcher
 from .state import Store
 
@@ -51,7 +52,8 @@ def deliver_task(store: Store, cfg: Config) -> tuple[int, int]:
 def run_cycle(store: Store, cfg: Config, matcher: Matcher, *, feeds: list[FeedConfig] | None = None,
               ignore_age: bool = False, guard: Callable[[str], None] | None = None) -> pipeline.CycleReport:
     """One ingest cycle inside a flow run: poll, process, deliver, then record an artifact."""
-    outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, guard)
+    # Feeds are the operator's own choice and are not guarded; article links are.
+    outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, None)
     report = process_items_task(store, cfg, matcher, guard)
     report.feeds = outcomes
     report.sent, report.send_failures = deliver_task(store, cfg)
@@ -76,7 +78,7 @@ def _artifact(report: pipeline.CycleReport) -> None:
 
 @flow(name="ingest", log_prints=False)
 def ingest(config_dir: str = "config", state_dir: str = "state", feeds: list[dict[str, Any]] | None = None,
-           ignore_age: bool = False) -> dict[str, Any]:
+           ignore_age: bool = False, allow_hosts: list[str] | None = None) -> dict[str, Any]:
     """One ingest cycle over the configured feeds (or ``feeds``, as config entries, for replay).
 
     Parameters hold no secret: extra apprise URLs reach `load_config` through the environment.
@@ -86,7 +88,8 @@ def ingest(config_dir: str = "config", state_dir: str = "state", feeds: list[dic
     chosen = [FeedConfig.model_validate(f) for f in feeds] if feeds is not None else None
     store = Store.open(Path(state_dir))
     try:
-        report = run_cycle(store, cfg, matcher, feeds=chosen, ignore_age=ignore_age)
+        guard = make_guard([*cfg.settings.allow_hosts, *(allow_hosts or [])])
+        report = run_cycle(store, cfg, matcher, feeds=chosen, ignore_age=ignore_age, guard=guard)
     finally:
         store.close()
     out = summarize(report)

@@ -162,6 +162,7 @@ class _Page:
     title: str | None
     sitename: str | None
     error: str | None
+    refused: bool = False  # the address guard said no: retrying cannot help
 
 
 def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard | None) -> _Page:
@@ -175,8 +176,8 @@ def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard
         page = decode_html(got.body, ctype)
         return _Page(item, page, None, None, None)
     except FetchError as err:
-        return _Page(item, None, None, None, err.reason)
-    except Exception as err:  # the guard or a decoder: report, never crash the run
+        return _Page(item, None, None, None, err.reason, refused=err.reason.startswith("address guard"))
+    except Exception as err:  # a decoder: report, never crash the run
         return _Page(item, None, None, None, f"{err.__class__.__name__}: {err}")
 
 
@@ -211,11 +212,12 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
                     page.error = "no article text found on the page"
             if text is None:
                 attempts = store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1)
-                if attempts < PAGE_ATTEMPTS:
+                if attempts < PAGE_ATTEMPTS and not page.refused:
                     report.page_failures += 1
                     log.warning("page failed item=%r url=%s reason=%r attempt=%d", item.title, item.link, page.error, attempts)
                     continue
-                log.warning("page failed %d times, matching the feed summary instead item=%r url=%s", attempts, item.title, item.link)
+                log.warning("page failed (%s) after %d attempt(s), matching the feed summary instead item=%r url=%s",
+                            page.error, attempts, item.title, item.link)
                 text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
             _finish(store, cfg, matcher, item, text, sitename, report, log)
     return report
