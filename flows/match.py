@@ -1,0 +1,800 @@
+"""Topic matcher: decides which watch topics an extracted article is about, with evidence.
+
+Rules:
+- Zones.  The title (the ``title`` argument and the first real line of the text) and the body
+  count.  Page furniture never fires a topic: breadcrumbs and lines of fewer than three words,
+  the ``المصدر`` source line and the ``كلمات دلالية`` tag line, related-headline blocks
+  ("إقرأ أيضاً", "مقالات مشابهة", "مقالات ذات صلة", "الأكثر قراءة", …) and everything after
+  them (unless a long prose paragraph follows), inline "اقرأ أيضا: …" teasers and bullet lines
+  ("  • …") that read like headlines (no sentence-final punctuation).
+- Text is normalized once (:mod:`flows.normalize`), split into paragraphs (lines) and sentences
+  (. ! ؟ ؛ …) and into tokens (letter/digit runs and ``+``).
+- A term is a phrase of words.  Each Arabic word tolerates attached clitics (و ف ب ك ل س ال
+  وال بال فال كال لل …) and common suffixes (ه ها هم ي ا ان ين ون ات يه يا …; teh marbuta
+  written ت before a suffix); the article ال of a term word is optional.  Digits, Latin words,
+  ``+`` and words written ``=word`` match exactly.  ``@set`` inserts a variant set from
+  variants.yaml; a variant form written literally in a term is expanded to its whole set too.
+  A glued token (الولاياتالمتحدة, تعزيزالردع) that matches nothing is split before an inner ال.
+  Multi-word names also match written as one word (بيونغيانغ).
+- A rule fires when every group has a hit inside one window (sentence, paragraph, article or
+  N words around the first group's hit) and no ``exclude`` term falls in the exclusion window;
+  group hits overlapping one of the group's ``unless`` phrases do not count.  A topic's score is
+  the sum of the weights of its rules that fired; the topic fires when score >= threshold.
+- Evidence: for each firing window, the original sentence(s) and the original phrases.
+- Loading is loud: any invalid field, unknown key, unknown variant set or term that normalizes
+  to nothing raises :class:`flows.errors.ConfigError` naming file, topic and key.
+- Term scanning is done once for all topics (one trie of word keys), so the cost grows with the
+  number of hits, not with the number of topics.
+"""
+
+from __future__ import annotations
+
+import itertools
+import pathlib
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+import yaml
+from pydantic import ValidationError
+
+from flows.errors import ConfigError
+from flows.normalize import TOKEN_RE, normalize, normalize_with_map
+from flows.topics_schema import TopicsFile, VariantsFile, Window, loc_to_key
+
+__all__ = ["Evidence", "TopicMatch", "Matcher", "word_key"]
+
+
+# --------------------------------------------------------------------------- public results
+
+
+@dataclass(frozen=True)
+class Evidence:
+    sentence: str
+    phrases: tuple[str, ...]
+    zone: str
+
+    def to_dict(self) -> dict:
+        return {"sentence": self.sentence, "phrases": list(self.phrases), "zone": self.zone}
+
+
+@dataclass(frozen=True)
+class TopicMatch:
+    topic: str
+    name: str
+    score: float
+    evidence: tuple[Evidence, ...]
+
+    def to_dict(self) -> dict:
+        return {
+            "topic": self.topic,
+            "name": self.name,
+            "score": self.score,
+            "evidence": [e.to_dict() for e in self.evidence],
+        }
+
+
+# --------------------------------------------------------------------------- word keys
+
+_ARABIC_WORD_RE = re.compile(r"^[\u0621-\u064a\u0671-\u06d3]+$")
+
+_CONJ = ("", "و", "ف")
+PREFIXES: tuple[str, ...] = tuple(
+    sorted(
+        {c + p + a for c in _CONJ for p in ("", "ب", "ك", "ل") for a in ("", "ال") if not (p == "ل" and a == "ال")}
+        | {c + "لل" for c in _CONJ}
+        | {c + "س" for c in _CONJ},
+        key=len,
+    )
+)
+SUFFIXES: tuple[str, ...] = tuple(
+    sorted(
+        {"", "ه", "ها", "هم", "هما", "هن", "ك", "كم", "نا", "ي", "ا", "ان", "ين", "ون", "ات",
+         "يه", "يا", "يين", "يون", "تان", "تين", "وا", "ته", "تها", "تهم"},
+        key=len,
+    )
+)
+_MIN_STEM = 2
+
+
+def word_key(word: str) -> str:
+    """Key of one normalized term word: ``=word`` for exact words, the stem without ال otherwise."""
+    if word.startswith("="):
+        return word
+    if _ARABIC_WORD_RE.match(word):
+        if word.startswith("ال") and len(word) - 2 >= _MIN_STEM:
+            return word[2:]
+        return word
+    return "=" + word
+
+
+# --------------------------------------------------------------------------- compiled model
+
+
+class _Node:
+    __slots__ = ("children", "ends")
+
+    def __init__(self) -> None:
+        self.children: dict[int, _Node] = {}
+        self.ends: list[int] = []
+
+
+@dataclass
+class _Group:
+    terms: frozenset[int]
+    unless: frozenset[int]
+
+
+@dataclass
+class _Exclude:
+    terms: frozenset[int]
+    window: Window
+
+
+@dataclass
+class _Rule:
+    id: str
+    weight: float
+    window: Window
+    groups: list[_Group]
+    excludes: list[_Exclude]
+
+
+@dataclass
+class _Topic:
+    id: str
+    name: str
+    threshold: float
+    rules: list[_Rule]
+    baseline: tuple[str, ...]
+
+
+@dataclass
+class _Hit:
+    term: int
+    start: int  # global piece index
+    end: int  # inclusive
+    sent: int
+    para: int
+
+
+@dataclass
+class _Sentence:
+    line: int  # line index in the document (-1: the title argument)
+    start: int  # char span in the normalized line
+    end: int
+    zone: str
+    first_piece: int
+    para: int
+
+
+@dataclass
+class _Doc:
+    sentences: list[_Sentence] = field(default_factory=list)
+    hits: dict[int, list[_Hit]] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- zoning
+
+_RELATED_RE = re.compile(
+    r"^\W*(?:اقرا ايضا|اقرا كذلك|اقرا المزيد|شاهد ايضا|طالع ايضا|تابع ايضا|مقالات مشابهه|مقالات ذات صله"
+    r"|اخبار ذات صله|اخبار مشابهه|اخبار متعلقه|مواضيع ذات صله|موضوعات ذات صله|موضوعات متعلقه"
+    r"|مواضيع متعلقه|الاكثر قراه|الاكثر مشاهده|الاكثر تداولا|قد يهمك|اخترنا لك|روابط ذات صله"
+    r"|المزيد من الاخبار|اخر الاخبار|ذات صله|related)\b\W*(.*)$"
+)
+_SOURCE_RE = re.compile(r"^\W*(?:المصدر|مصدر الخبر|source)\b")
+_TAGS_RE = re.compile(r"^\W*(?:كلمات دلاليه|الكلمات الدلاليه|كلمات مفتاحيه|الكلمات المفتاحيه|الوسوم|وسوم|tags)\b")
+_FURNITURE_RE = re.compile(
+    r"^\W*(?:الرييسيه|زر الذهاب|انتهي\b|تم نشره|نشر الخبر|نشر بتاريخ|تاريخ النشر|ادارة الموقع|ادارة الموقع"
+    r"|الموقع\s*:|الكاتب\s*:|شارك\b|تابعونا|تابعنا|اشترك)"
+)
+_BULLET_RE = re.compile(r"^\s*[•·▪●◦■►*\-–—]\s*")
+_ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
+_SENT_SPLIT_RE = re.compile(r"[.!?؟؛…]+[\"'”»)\]]*\s+")
+_LONG_PROSE = 20
+
+
+def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
+    """Counted lines of a document: (line index, zone) with zone "title" or "body"."""
+    out: list[tuple[int, str]] = []
+    tail = False
+    have_title = False
+    for i, line in enumerate(norm_lines):
+        s = line.strip()
+        if not s:
+            continue
+        ntok = len(TOKEN_RE.findall(s))
+        long_prose = ntok >= _LONG_PROSE and _ENDS_SENTENCE_RE.search(s) is not None
+        m = _RELATED_RE.match(s)
+        if m:
+            if not m.group(1).strip():
+                tail = True  # a header alone: a block of other headlines follows
+            continue
+        if _SOURCE_RE.match(s) or _TAGS_RE.match(s):
+            tail = True
+            continue
+        if tail:
+            if long_prose and not _BULLET_RE.match(s):
+                tail = False
+            else:
+                continue
+        if _FURNITURE_RE.match(s) or ntok < 3:
+            continue
+        if _BULLET_RE.match(s) and not _ENDS_SENTENCE_RE.search(s):
+            continue
+        if not have_title:
+            out.append((i, "title"))
+            have_title = True
+        else:
+            out.append((i, "body"))
+    return out
+
+
+# --------------------------------------------------------------------------- the matcher
+
+
+class Matcher:
+    """Compiled topics; :meth:`match` is pure and thread-safe apart from a token cache."""
+
+    def __init__(self, topics: list[_Topic], keys: dict[str, int], root: _Node, term_text: list[str]) -> None:
+        self._topics = topics
+        self._keys = keys
+        self._root = root.children
+        self._term_text = term_text
+        self._cache: dict[str, tuple[frozenset[int], ...]] = {}
+        # term id -> rules using it in a group: lets match() look only at rules with hits
+        index: dict[int, set[tuple[int, int]]] = {}
+        for ti, t in enumerate(topics):
+            for ri, r in enumerate(t.rules):
+                for g in r.groups:
+                    for term in g.terms:
+                        index.setdefault(term, set()).add((ti, ri))
+        self._rule_index = {k: tuple(sorted(v)) for k, v in index.items()}
+
+    # ----------------------------------------------------------------- loading
+
+    @classmethod
+    def from_config_dir(cls, config_dir: pathlib.Path) -> "Matcher":
+        config_dir = pathlib.Path(config_dir)
+        topics_path = config_dir / "topics.yaml"
+        raw = _load_yaml(topics_path)
+        try:
+            spec = TopicsFile.model_validate(raw)
+        except ValidationError as exc:
+            raise _config_error(topics_path, exc, raw) from None
+        variants: dict[str, list[str]] = {}
+        variants_path: pathlib.Path | None = None
+        if spec.variants:
+            variants_path = config_dir / spec.variants
+            vraw = _load_yaml(variants_path)
+            try:
+                vspec = VariantsFile.model_validate(vraw)
+            except ValidationError as exc:
+                raise _config_error(variants_path, exc, vraw) from None
+            variants = {name: list(s.forms) for name, s in vspec.sets.items()}
+            auto = {name for name, s in vspec.sets.items() if s.auto}
+        else:
+            auto = set()
+        return _Compiler(topics_path, variants_path, variants, auto).compile(spec)
+
+    @classmethod
+    def from_spec(cls, spec: TopicsFile, variants: VariantsFile | None = None,
+                  source: str = "<topics>") -> "Matcher":
+        """Build from already validated specs (used by the benchmark and tests)."""
+        forms = {n: list(s.forms) for n, s in (variants.sets.items() if variants else ())}
+        auto = {n for n, s in (variants.sets.items() if variants else ()) if s.auto}
+        return _Compiler(pathlib.Path(source), None, forms, auto).compile(spec)
+
+    @property
+    def topic_ids(self) -> list[str]:
+        return [t.id for t in self._topics]
+
+    def topic_name(self, topic_id: str) -> str:
+        for t in self._topics:
+            if t.id == topic_id:
+                return t.name
+        raise KeyError(topic_id)
+
+    def baseline_terms(self) -> dict[str, tuple[str, ...]]:
+        """The plain keyword list of each topic (``baseline`` in topics.yaml) for backtests."""
+        return {t.id: t.baseline for t in self._topics}
+
+    # ----------------------------------------------------------------- token analysis
+
+    def _lookup(self, tok: str) -> frozenset[int]:
+        keys = self._keys
+        exact = keys.get("=" + tok)
+        if not _ARABIC_WORD_RE.match(tok):
+            return frozenset((exact,)) if exact is not None else _EMPTY
+        found: set[int] = set()
+        n = len(tok)
+        for p in PREFIXES:
+            if p and not tok.startswith(p):
+                continue
+            lp = len(p)
+            for s in SUFFIXES:
+                ls = len(s)
+                if n - lp - ls < _MIN_STEM:
+                    break
+                if s and not tok.endswith(s):
+                    continue
+                stem = tok[lp:n - ls]
+                k = keys.get(stem)
+                if k is not None:
+                    found.add(k)
+                if s and stem[-1] == "ت":
+                    k = keys.get(stem[:-1] + "ه")
+                    if k is not None:
+                        found.add(k)
+        return frozenset(found) if found else _EMPTY
+
+    def _split_point(self, tok: str) -> int:
+        """Index where a glued token splits (before an inner ال), or 0 for no split."""
+        if len(tok) < 6 or not _ARABIC_WORD_RE.match(tok):
+            return 0
+        start = 2
+        while True:
+            k = tok.find("ال", start)
+            if k < 0 or len(tok) - k < 4:
+                return 0
+            if k >= 2 and (self._lookup(tok[:k]) or self._lookup(tok[k:])):
+                return k
+            start = k + 1
+
+    def _analyze(self, tok: str) -> tuple[frozenset[int], ...]:
+        ks = self._lookup(tok)
+        if ks:
+            res: tuple[frozenset[int], ...] = (ks,)
+        else:
+            k = self._split_point(tok)
+            res = (self._lookup(tok[:k]), self._lookup(tok[k:])) if k else (_EMPTY,)
+        if len(self._cache) > 300_000:
+            self._cache.clear()
+        self._cache[tok] = res
+        return res
+
+    # ----------------------------------------------------------------- scanning
+
+    def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
+        """lines: (line index, zone, normalized text). Returns sentences and term hits."""
+        doc = _Doc()
+        cache = self._cache
+        root = self._root
+        hits = doc.hits
+        gpos = 0
+        for para, (li, zone, text) in enumerate(lines):
+            pos = 0
+            for m in itertools.chain(_SENT_SPLIT_RE.finditer(text), (None,)):
+                end = m.start() if m is not None else len(text)
+                nxt = m.end() if m is not None else len(text)
+                chunk = text[pos:end]
+                s_start = pos
+                pos = nxt
+                toks = TOKEN_RE.findall(chunk)
+                if not toks:
+                    continue
+                pieces: list[frozenset[int]] = []
+                for tok in toks:
+                    a = cache.get(tok)
+                    if a is None:
+                        a = self._analyze(tok)
+                    pieces.extend(a)
+                sid = len(doc.sentences)
+                doc.sentences.append(_Sentence(li, s_start, end, zone, gpos, para))
+                npieces = len(pieces)
+                for i, ks in enumerate(pieces):
+                    if not ks:
+                        continue
+                    for k in ks:
+                        node = root.get(k)
+                        if node is None:
+                            continue
+                        stack = [(i, node)]
+                        while stack:
+                            j, nd = stack.pop()
+                            for term in nd.ends:
+                                hits.setdefault(term, []).append(_Hit(term, gpos + i, gpos + j, sid, para))
+                            if nd.children and j + 1 < npieces:
+                                for k2 in pieces[j + 1]:
+                                    child = nd.children.get(k2)
+                                    if child is not None:
+                                        stack.append((j + 1, child))
+                gpos += npieces + 1  # +1: sentences never touch in word windows
+        return doc
+
+    # ----------------------------------------------------------------- evaluation
+
+    def match(self, text: str, title: str | None = None) -> list[TopicMatch]:
+        orig_lines = text.split("\n")
+        norm_lines = normalize(text).split("\n")
+        if len(norm_lines) != len(orig_lines):  # cannot happen: normalize keeps newlines
+            norm_lines = [normalize(x) for x in orig_lines]
+        counted: list[tuple[int, str, str]] = []
+        if title and title.strip():
+            counted.append((-1, "title", normalize(" ".join(title.split()))))
+        counted.extend((i, z, norm_lines[i]) for i, z in _zones(norm_lines))
+        doc = self._scan(counted)
+        if not doc.hits:
+            return []
+        candidates: set[tuple[int, int]] = set()
+        for term in doc.hits:
+            candidates.update(self._rule_index.get(term, ()))
+        if not candidates:
+            return []
+        by_topic: dict[int, list[int]] = {}
+        for ti, ri in candidates:
+            by_topic.setdefault(ti, []).append(ri)
+        out: list[TopicMatch] = []
+        title_line = (title or "").strip()
+        for ti in sorted(by_topic):
+            topic = self._topics[ti]
+            score = 0.0
+            firings: list[_Firing] = []
+            for ri in sorted(by_topic[ti]):
+                rule = topic.rules[ri]
+                fired = _eval_rule(rule, doc)
+                if fired:
+                    score += rule.weight
+                    firings.extend(fired)
+            if score >= topic.threshold - 1e-9:
+                ev = self._evidence(firings, doc, orig_lines, title_line)
+                out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
+        return out
+
+    def _evidence(self, firings: list[_Firing], doc: _Doc, orig_lines: list[str],
+                  title: str) -> tuple[Evidence, ...]:
+        # Evidence sentences: those holding a hit of a rule's first group (the key phrase); the
+        # phrases shown are all the firing's hits inside those sentences.
+        per_sent: dict[int, list[tuple[int, int]]] = {}
+        for key_sents, hits in firings:
+            for h in hits:
+                if h.sent in key_sents:
+                    per_sent.setdefault(h.sent, []).append((h.start, h.end))
+        out: list[Evidence] = []
+        seen: set[tuple[str, str]] = set()
+        mapped: dict[int, tuple[str, list[int]]] = {}
+        for sid in sorted(per_sent):
+            s = doc.sentences[sid]
+            orig = title if s.line < 0 else orig_lines[s.line]
+            if s.line < 0:
+                orig = " ".join(orig.split())
+            if s.line not in mapped:
+                mapped[s.line] = normalize_with_map(orig)
+            norm, idx = mapped[s.line]
+            spans = self._piece_spans(norm, s)
+            sent_text = _orig_span(orig, idx, s.start, s.end)
+            phrases: list[str] = []
+            for a, b in _merge_spans(per_sent[sid]):
+                la, lb = a - s.first_piece, b - s.first_piece
+                if 0 <= la < len(spans) and 0 <= lb < len(spans):
+                    p = _orig_span(orig, idx, spans[la][0], spans[lb][1])
+                    if p and p not in phrases:
+                        phrases.append(p)
+            key = (s.zone, sent_text)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(Evidence(sent_text, tuple(phrases), s.zone))
+        return tuple(out)
+
+    def _piece_spans(self, norm_line: str, s: _Sentence) -> list[tuple[int, int]]:
+        """Char spans (in the normalized line) of each piece of a sentence."""
+        spans: list[tuple[int, int]] = []
+        for m in TOKEN_RE.finditer(norm_line, s.start, s.end):
+            tok = m.group(0)
+            a = self._cache.get(tok) or self._analyze(tok)
+            if len(a) == 1:
+                spans.append((m.start(), m.end()))
+            else:
+                k = self._split_point(tok)
+                spans.append((m.start(), m.start() + k))
+                spans.append((m.start() + k, m.end()))
+        return spans
+
+
+_EMPTY: frozenset[int] = frozenset()
+
+
+def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of overlapping inclusive piece ranges, in order."""
+    out: list[tuple[int, int]] = []
+    for a, b in sorted(set(spans)):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _orig_span(orig: str, idx: list[int], a: int, b: int) -> str:
+    """Original text behind normalized chars [a, b)."""
+    if not idx or a >= b:
+        return ""
+    a = max(0, min(a, len(idx) - 1))
+    b = max(a + 1, min(b, len(idx)))
+    return orig[idx[a]: idx[b - 1] + 1].strip()
+
+
+def _unit(h: _Hit, window: Window) -> int:
+    if window == "sentence":
+        return h.sent
+    if window == "paragraph":
+        return h.para
+    return 0
+
+
+_Firing = tuple[frozenset[int], list[_Hit]]
+
+
+def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
+    """Firings of a rule: (sentences of the first group's hits, all hits inside the window)."""
+    group_hits: list[list[_Hit]] = []
+    for g in rule.groups:
+        hs = [h for t in g.terms for h in doc.hits.get(t, ())]
+        if hs and g.unless:
+            masks = [u for t in g.unless for u in doc.hits.get(t, ())]
+            if masks:
+                hs = [h for h in hs if not any(u.sent == h.sent and u.start <= h.end and h.start <= u.end for u in masks)]
+        if not hs:
+            return []
+        group_hits.append(hs)
+    ex_hits = [[h for t in ex.terms for h in doc.hits.get(t, ())] for ex in rule.excludes]
+    firings: list[_Firing] = []
+    w = rule.window
+    if isinstance(w, int):
+        for anchor in group_hits[0]:
+            chosen = [anchor]
+            ok = True
+            for hs in group_hits[1:]:
+                near = [h for h in hs if h.para == anchor.para and abs(h.start - anchor.start) <= w]
+                if not near:
+                    ok = False
+                    break
+                chosen.extend(near)
+            if ok and not _vetoed(rule, ex_hits, chosen):
+                firings.append((frozenset((anchor.sent,)), chosen))
+    else:
+        units: dict[int, list[list[_Hit]]] = {}
+        for gi, hs in enumerate(group_hits):
+            for h in hs:
+                units.setdefault(_unit(h, w), [[] for _ in group_hits])[gi].append(h)
+        for u in sorted(units):
+            per_group = units[u]
+            if all(per_group):
+                chosen = [h for hs in per_group for h in hs]
+                if not _vetoed(rule, ex_hits, chosen):
+                    firings.append((frozenset(h.sent for h in per_group[0]), chosen))
+    return firings
+
+
+def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
+    for ex, hs in zip(rule.excludes, ex_hits):
+        if not hs:
+            continue
+        w = ex.window
+        if isinstance(w, int):
+            for h in hs:
+                if any(h.para == c.para and (abs(h.start - c.start) <= w or abs(h.end - c.end) <= w
+                                             or abs(h.start - c.end) <= w or abs(h.end - c.start) <= w)
+                       for c in chosen):
+                    return True
+        else:
+            units = {_unit(c, w) for c in chosen}
+            if any(_unit(h, w) in units for h in hs):
+                return True
+    return False
+
+
+# --------------------------------------------------------------------------- compiling
+
+_MAX_ALTERNATIVES = 5000
+
+
+class _Compiler:
+    def __init__(self, topics_path: pathlib.Path, variants_path: pathlib.Path | None,
+                 variants: dict[str, list[str]], auto: set[str]) -> None:
+        self.auto = auto
+        self.topics_path = topics_path
+        self.variants_path = variants_path
+        self.raw_variants = variants
+        self.keys: dict[str, int] = {}
+        self.root = _Node()
+        self.term_ids: dict[str, int] = {}
+        self.term_text: list[str] = []
+        self.sets: dict[str, list[tuple[str, ...]]] = {}
+        self.form_index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self._resolve_variants()
+
+    # variant sets -> lists of key sequences
+    def _resolve_variants(self) -> None:
+        vfile = str(self.variants_path or self.topics_path)
+        resolving: set[str] = set()
+
+        def resolve(name: str, key: str) -> list[tuple[str, ...]]:
+            if name in self.sets:
+                return self.sets[name]
+            if name not in self.raw_variants:
+                raise ConfigError(vfile, key, f"unknown variant set @{name}")
+            if name in resolving:
+                raise ConfigError(vfile, key, f"variant set @{name} refers to itself")
+            resolving.add(name)
+            seqs: list[tuple[str, ...]] = []
+            for i, form in enumerate(self.raw_variants[name]):
+                fkey = f"sets.{name}.forms[{i}]"
+                slots = self._slots(form, fkey, vfile, resolve, expand_literal=False)
+                for seq in self._product(slots, fkey, vfile):
+                    if seq not in seqs:
+                        seqs.append(seq)
+            resolving.discard(name)
+            self.sets[name] = seqs
+            return seqs
+
+        for name in self.raw_variants:
+            resolve(name, f"sets.{name}")
+        for name, seqs in self.sets.items():
+            if name not in self.auto:
+                continue
+            for seq in seqs:
+                self.form_index.setdefault(seq[0], []).append((seq, name))
+        for lst in self.form_index.values():
+            lst.sort(key=lambda x: -len(x[0]))
+        self._resolve = resolve
+
+    def _slots(self, term: str, key: str, file: str, resolve: Any, expand_literal: bool) -> list[list[tuple[str, ...]]]:
+        """A term as a list of slots, each a list of alternative key sequences."""
+        words = normalize(term).split()
+        if not words:
+            raise ConfigError(file, key, f"term {term!r} is empty")
+        slots: list[list[tuple[str, ...]]] = []
+        plain: list[str] = []
+
+        def flush() -> None:
+            if not plain:
+                return
+            seq = tuple(plain)
+            i = 0
+            while i < len(seq):
+                if expand_literal:
+                    for form, name in self.form_index.get(seq[i], ()):
+                        if seq[i:i + len(form)] == form:
+                            slots.append(list(self.sets[name]))
+                            i += len(form)
+                            break
+                    else:
+                        slots.append([(seq[i],)])
+                        i += 1
+                else:
+                    slots.append([(seq[i],)])
+                    i += 1
+            plain.clear()
+
+        for w in words:
+            if w.startswith("@"):
+                flush()
+                name = w[1:]
+                if not re.match(r"^[a-z][a-z0-9_]*$", name):
+                    raise ConfigError(file, key, f"bad variant reference {w!r} in term {term!r}")
+                if name not in self.raw_variants:
+                    raise ConfigError(file, key, f"unknown variant set {w!r} in term {term!r}")
+                slots.append(list(resolve(name, key)))
+                continue
+            if w.startswith("="):
+                body = TOKEN_RE.findall(w[1:])
+                if len(body) != 1:
+                    raise ConfigError(file, key, f"exact word {w!r} must be a single word")
+                plain.append("=" + body[0])
+                continue
+            toks = TOKEN_RE.findall(w)
+            if not toks:
+                continue
+            for t in toks:
+                k = word_key(t)
+                if not k.startswith("=") and len(k) < _MIN_STEM:
+                    raise ConfigError(file, key, f"word {t!r} in term {term!r} is too short to match safely (write it as ={t})")
+                plain.append(k)
+        flush()
+        if not slots:
+            raise ConfigError(file, key, f"term {term!r} has no words after normalization")
+        return slots
+
+    def _product(self, slots: list[list[tuple[str, ...]]], key: str, file: str) -> list[tuple[str, ...]]:
+        n = 1
+        for s in slots:
+            n *= len(s)
+        if n > _MAX_ALTERNATIVES:
+            raise ConfigError(file, key, f"term expands to {n} alternatives (max {_MAX_ALTERNATIVES})")
+        return [tuple(k for part in combo for k in part) for combo in itertools.product(*slots)]
+
+    def _key_id(self, k: str) -> int:
+        kid = self.keys.get(k)
+        if kid is None:
+            kid = self.keys[k] = len(self.keys)
+        return kid
+
+    def term(self, text: str, key: str) -> int:
+        norm = " ".join(normalize(text).split())
+        tid = self.term_ids.get(norm)
+        if tid is not None:
+            return tid
+        file = str(self.topics_path)
+        slots = self._slots(text, key, file, self._resolve, expand_literal=True)
+        alts = self._product(slots, key, file)
+        tid = self.term_ids[norm] = len(self.term_text)
+        self.term_text.append(text)
+        for seq in alts:
+            self._insert(seq, tid)
+            if len(seq) > 1 and all(not k.startswith("=") for k in seq):
+                self._insert(("".join(seq),), tid)  # بيونغ يانغ written بيونغيانغ
+        return tid
+
+    def _insert(self, seq: tuple[str, ...], tid: int) -> None:
+        node = self.root
+        for k in seq:
+            kid = self._key_id(k)
+            nxt = node.children.get(kid)
+            if nxt is None:
+                nxt = node.children[kid] = _Node()
+            node = nxt
+        if tid not in node.ends:
+            node.ends.append(tid)
+
+    def compile(self, spec: TopicsFile) -> Matcher:
+        topics: list[_Topic] = []
+        for t in spec.topics:
+            rules: list[_Rule] = []
+            for r in t.rules:
+                base = f"topics[{t.id}].rules[{r.id}]"
+                groups = []
+                for gi, g in enumerate(r.groups):
+                    terms = frozenset(self.term(x, f"{base}.groups[{gi}].terms[{i}]") for i, x in enumerate(g.terms))
+                    unless = frozenset(self.term(x, f"{base}.groups[{gi}].unless[{i}]") for i, x in enumerate(g.unless))
+                    groups.append(_Group(terms, unless))
+                excludes = []
+                for ei, e in enumerate(r.exclude):
+                    terms = frozenset(self.term(x, f"{base}.exclude[{ei}].terms[{i}]") for i, x in enumerate(e.terms))
+                    excludes.append(_Exclude(terms, e.window if e.window is not None else r.window))
+                rules.append(_Rule(r.id, r.weight, r.window, groups, excludes))
+            topics.append(_Topic(t.id, t.name, t.threshold, rules, tuple(t.baseline)))
+        return Matcher(topics, self.keys, self.root, self.term_text)
+
+
+# --------------------------------------------------------------------------- config helpers
+
+
+def _load_yaml(path: pathlib.Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), None, "file not found") from None
+    except OSError as exc:
+        raise ConfigError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
+        raise ConfigError(str(path), None, f"invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), None, "expected a mapping at the top level")
+    return data
+
+
+def _config_error(path: pathlib.Path, exc: ValidationError, raw: Any) -> ConfigError:
+    err = exc.errors()[0]
+    key = loc_to_key(tuple(err.get("loc", ())), raw)
+    msg = err.get("msg", "invalid")
+    if err.get("type") == "extra_forbidden":
+        msg = "unknown key"
+    more = len(exc.errors()) - 1
+    if more > 0:
+        msg += f" (and {more} more error{'s' if more > 1 else ''})"
+    return ConfigError(str(path), key or None, msg)
+
+
+def iter_text_files(paths: Iterable[pathlib.Path]) -> Iterable[pathlib.Path]:
+    """Files named directly, and the ``.txt`` files of directories (sorted)."""
+    for p in paths:
+        if p.is_dir():
+            yield from sorted(x for x in p.iterdir() if x.is_file() and x.suffix == ".txt")
+        else:
+            yield p

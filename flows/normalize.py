@@ -1,0 +1,145 @@
+"""Arabic text normalization for topic matching.
+
+Rules, in order (pyarabic first, own code only where it falls short):
+
+1. Diacritics: ``araby.strip_tashkeel`` (harakat, tanween, shadda, sukun) and
+   ``araby.strip_tatweel`` (kashida ـ).
+2. Own character table (pyarabic leaves these alone or treats them differently):
+   Farsi yeh ی (U+06CC) and alef maqsura ى → ي; Farsi kaf ک (U+06A9) → ك; the superscript
+   alef ٰ is dropped; zero-width characters (ZWSP, ZWNJ, ZWJ, LRM/RLM, bidi embeddings and
+   isolates, BOM, soft hyphen) are dropped; Arabic-Indic ٠-٩ and Persian ۰-۹ digits → 0-9.
+   Presentation forms (ﻻ, ﺍ …) are folded with NFKC, only when present.
+3. Hamza and alef: ``araby.normalize_hamza(method="tasheel")`` (أ إ آ → ا, ؤ → و, ئ → ي), then
+   ``araby.normalize_alef`` (ٱ → ا). ``normalize_alef`` would also turn ى into ا; that is why ى
+   was already mapped to ي in step 2. A bare hamza ء is dropped (outlets write وزراء and وزرا).
+4. Teh marbuta: ``araby.normalize_teh`` (ة → ه).
+5. Latin is lowercased ("Pyongyang" → "pyongyang").
+6. A full stop (or ؟ ! ؛) glued to the next word gets a space ("المتحدة.وقال" → "المتحدة. وقال");
+   decimals such as 2.5 are left alone.
+
+Steps 1-5 are per character (context free), so :func:`normalize_with_map` can return, for every
+output character, the index of the input character it came from; evidence uses it to show
+original sentences and phrases.  Newlines are never added or removed, so lines of the input and
+of the output correspond one to one.
+
+Token helpers: :data:`TOKEN_RE` finds word tokens (letters and digits) and the ``+`` sign (so
+"2+2" is three tokens and "G5 + 1" is never "2 + 2").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import pyarabic.araby as araby
+
+__all__ = ["normalize", "normalize_with_map", "tokens", "TOKEN_RE"]
+
+_OWN_TABLE: dict[int, str | None] = {
+    0x06CC: "ي",  # Farsi yeh
+    0x0649: "ي",  # alef maqsura
+    0x06A9: "ك",  # Farsi kaf (keheh)
+    0x06AA: "ك",  # swash kaf
+    0x0670: None,  # superscript (dagger) alef
+    0x0621: None,  # bare hamza (applied after pyarabic; see _post)
+    0x00AD: None,  # soft hyphen
+    0x200B: None,
+    0x200C: None,  # ZWNJ
+    0x200D: None,  # ZWJ
+    0x200E: None,
+    0x200F: None,
+    0x202A: None,
+    0x202B: None,
+    0x202C: None,
+    0x202D: None,
+    0x202E: None,
+    0x2066: None,
+    0x2067: None,
+    0x2068: None,
+    0x2069: None,
+    0xFEFF: None,
+}
+for _i in range(10):
+    _OWN_TABLE[0x0660 + _i] = str(_i)  # Arabic-Indic
+    _OWN_TABLE[0x06F0 + _i] = str(_i)  # Persian / extended Arabic-Indic
+
+_PRE_TABLE = {k: v for k, v in _OWN_TABLE.items() if k != 0x0621}
+_POST_TABLE = {0x0621: None}
+
+_PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
+# A sentence mark glued to a following letter (not a decimal point between digits).
+_GLUED_STOP_RE = re.compile(r"(?<!\d)([.!؟؛?])(?=[^\W\d_])|(?<=\d)([.!؟؛?])(?=[^\W\d_])")
+
+TOKEN_RE = re.compile(r"[^\W_]+|\+")
+
+
+def _chars(text: str) -> str:
+    """Steps 1-5: context-free character normalization."""
+    if _PRESENTATION_RE.search(text):
+        text = _PRESENTATION_RE.sub(_nfkc, text)
+    text = araby.strip_tashkeel(text)
+    text = araby.strip_tatweel(text)
+    text = text.translate(_PRE_TABLE)
+    text = araby.normalize_hamza(text, method="tasheel")
+    text = araby.normalize_alef(text)
+    text = araby.normalize_teh(text)
+    text = text.translate(_POST_TABLE)
+    return text.lower()
+
+
+def _nfkc(m: re.Match[str]) -> str:
+    return unicodedata.normalize("NFKC", m.group(0))
+
+
+def normalize(text: str) -> str:
+    """Normalize ``text`` for matching (length may change; newlines are preserved)."""
+    text = _chars(text)
+    if "." in text or "؟" in text or "!" in text or "؛" in text or "?" in text:
+        text = _GLUED_STOP_RE.sub(_space_after, text)
+    return text
+
+
+def _space_after(m: re.Match[str]) -> str:
+    return m.group(0) + " "
+
+
+@lru_cache(maxsize=4096)
+def _char(c: str) -> str:
+    return _chars(c)
+
+
+def normalize_with_map(text: str) -> tuple[str, list[int]]:
+    """Like :func:`normalize`, plus, for each output character, the index of its source character.
+
+    Slower than :func:`normalize`; used only to show evidence in the original text.
+    """
+    out: list[str] = []
+    idx: list[int] = []
+    for i, c in enumerate(text):
+        n = _char(c)
+        if n:
+            out.append(n)
+            idx.extend([i] * len(n))
+    s = "".join(out)
+    if "." in s or "؟" in s or "!" in s or "؛" in s or "?" in s:
+        parts: list[str] = []
+        new_idx: list[int] = []
+        last = 0
+        for m in _GLUED_STOP_RE.finditer(s):
+            end = m.end()
+            parts.append(s[last:end])
+            new_idx.extend(idx[last:end])
+            parts.append(" ")
+            new_idx.append(idx[end - 1])
+            last = end
+        parts.append(s[last:])
+        new_idx.extend(idx[last:])
+        s = "".join(parts)
+        idx = new_idx
+    return s, idx
+
+
+def tokens(text: str) -> list[str]:
+    """Word tokens of already-normalized text (letters/digits runs and ``+``)."""
+    return TOKEN_RE.findall(text)
