@@ -6,10 +6,17 @@ Rules:
   ``http-equiv`` declaration in the first 2 KB, then strict UTF-8, then windows-1256 (Arabic
   pages that declare nothing); an unknown label is ignored; a declared charset is decoded with
   ``errors="replace"``.
-- ``extract_article`` calls trafilatura once per page (``bare_extraction`` with XML output and
-  metadata, options in ``EXTRACT_SETTINGS``) and renders the article in the seeds' shape from the
-  XML tree: headline first, blocks separated by a blank line, ``<lb/>`` as a newline, list items
-  as ``"  • item"``, table rows one per line with cells joined by `` | ``.
+- ``extract_article`` parses the page once and calls trafilatura's extraction once
+  (``bare_extraction`` with XML output, options in ``EXTRACT_SETTINGS``); title, author, date and
+  sitename come from trafilatura's own metadata steps on the same tree (``_metadata``), skipping
+  the categories/tags/license passes that ``with_metadata=True`` adds. It renders the article in the seeds' shape from the
+  XML tree (trafilatura's own txt output uses single newlines and ``- `` bullets): headline first,
+  blocks (head, p, list, table, quote, code) separated by a blank line, headings on their own
+  line, ``<lb/>`` as a newline, list items as ``"  • item"`` (nested lists two spaces deeper),
+  table rows one per line with cells joined by `` | ``; spaces inside a line are collapsed as
+  HTML does, except in code.
+- ``language`` is the page's ``<html lang>`` (trafilatura sets one only with its optional detector).
+- Metadata that fails to extract is None; it never costs the article.
 - trafilatura folds every Unicode space, U+00A0 included, to an ASCII space; the seeds keep their
   no-break spaces, so one that sits between two visible characters is carried through under a
   placeholder and restored. No other normalization of the text.
@@ -21,11 +28,16 @@ from __future__ import annotations
 import codecs
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any, Mapping
 
+from htmldate import find_date
 from lxml.etree import _Element
 from trafilatura import bare_extraction
+from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_sitename, extract_title
+from trafilatura.settings import Document
+from trafilatura.utils import load_html
 
 __all__ = ["Article", "EXTRACT_SETTINGS", "decode_html", "extract_article", "render_xml"]
 
@@ -44,7 +56,9 @@ class Article:
 EXTRACT_SETTINGS: Mapping[str, Any] = MappingProxyType(
     {
         "output_format": "xml",  # keep the structure (head, p, lb, list/item, table) to render ourselves
-        "with_metadata": True,  # title/date/sitename in the same pass: one trafilatura call per page
+        # Metadata comes from _metadata() on the same parsed tree: with_metadata=True also computes
+        # categories, tags, license and URL, which doubles the cost of a page for nothing we use.
+        "with_metadata": False,
         "include_comments": False,  # reader comments are not the article (trafilatura's default is True)
         "include_tables": True,
         "include_images": False,
@@ -125,27 +139,49 @@ def decode_html(body: bytes, content_type: str | None) -> str:
 
 # A printable symbol (trafilatura drops non-printables) that pages do not use as text.
 _NBSP_MARK = "\u2422"
-# A no-break space, raw or as an entity, between two visible characters of text.
-_NBSP_INNER = re.compile(r"(?<=[^\s<>;])(?:\xa0|&nbsp;|&#160;|&#[xX]0*[aA]0;)(?=[^\s<>&])")
+# A no-break space, raw or as an entity; kept only between two visible characters of text
+# (a spacer <p>&nbsp;</p> or an indent stays trafilatura's to fold). Token first, then a look at
+# its neighbours: a leading lookbehind would run at every position of the page.
+_NBSP_TOKEN = re.compile(r"\xa0|&(?:nbsp|#160|#[xX]0*[aA]0);")
+_NOT_BEFORE = frozenset("<>;")
+_NOT_AFTER = frozenset("<>&")
 _BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table", "graphic", "div", "item", "row"})
 _BULLET = "  • "
-_SPACES = re.compile(r"\s+")
 _HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.I)
+
+
+def _protect_nbsp(html: str) -> str:
+    out: list[str] = []
+    last = 0
+    for match in _NBSP_TOKEN.finditer(html):
+        start, end = match.span()
+        if start == 0 or end == len(html):
+            continue
+        before, after = html[start - 1], html[end]
+        if before.isspace() or after.isspace() or before in _NOT_BEFORE or after in _NOT_AFTER:
+            continue
+        out += (html[last:start], _NBSP_MARK)
+        last = end
+    if not out:
+        return html
+    out.append(html[last:])
+    return "".join(out)
 
 
 def _clean(text: str) -> str:
     """Collapse runs of whitespace (trafilatura leaves some in tails) and restore no-break spaces."""
-    return _SPACES.sub(" ", text).strip().replace(_NBSP_MARK, "\xa0")
+    return " ".join(text.split()).replace(_NBSP_MARK, "\xa0")
 
 
 def _inline(elem: _Element) -> str:
-    """Text of an element's content, ``<lb/>`` as a newline, nested blocks flattened inline."""
+    """Text of an element's content, ``<lb/>`` as a newline, a nested block (a <p> in a quote) on
+    lines of its own, inline elements (hi, ref, del) joined as they are."""
     parts: list[str] = [elem.text or ""]
     for child in elem:
         if child.tag == "lb":
             parts.append("\n")
         else:
-            parts.append(" " + _inline(child) + " " if child.tag in _BLOCKS else _inline(child))
+            parts.append("\n" + _inline(child) + "\n" if child.tag in _BLOCKS else _inline(child))
         parts.append(child.tail or "")
     return "".join(parts)
 
@@ -201,6 +237,8 @@ def render_xml(body: _Element) -> str:
             lines = _render_table(elem)
         elif tag == "graphic":
             lines = []
+        elif tag == "code":  # trafilatura keeps code spacing; so do we, line by line
+            lines = [line.rstrip() for line in "".join(elem.itertext()).split("\n") if line.strip()]
         else:  # head, p, quote, code and anything else: its text, <lb/> as newlines
             lines = _lines(_inline(elem))
         if lines:
@@ -221,25 +259,52 @@ def _page_language(html: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
+def _metadata(tree: Any, url: str | None) -> Document:
+    """trafilatura's extract_metadata() steps for title, author, date and sitename only, with the
+    date settings bare_extraction() uses (original date, no extensive search, nothing after today)."""
+    meta = examine_meta(tree)
+    if meta.author and " " not in meta.author:  # as trafilatura: a one-word author is a handle
+        meta.author = None
+    meta = extract_meta_json(tree, meta)
+    meta.title = meta.title or extract_title(tree)
+    meta.author = meta.author or extract_author(tree)
+    meta.date = find_date(
+        tree,
+        url=url,
+        original_date=True,
+        extensive_search=False,
+        max_date=datetime.now().astimezone().strftime("%Y-%m-%d"),
+    )
+    meta.sitename = (meta.sitename or extract_sitename(tree) or "").lstrip("@") or None
+    meta.clean_and_trim()
+    return meta
+
+
 def extract_article(html: str, url: str | None = None) -> Article | None:
     """The article of a decoded page, or None when trafilatura finds none."""
     if _NBSP_MARK not in html:  # a page using the placeholder itself keeps trafilatura's folding
-        html = _NBSP_INNER.sub(_NBSP_MARK, html)
+        html = _protect_nbsp(html)
     try:
-        doc = bare_extraction(html, url=url, **EXTRACT_SETTINGS)
+        tree = load_html(html)  # parsed once: bare_extraction works on a copy, metadata on this
+        if tree is None:
+            return None
+        doc = bare_extraction(tree, url=url, **EXTRACT_SETTINGS)
+        if doc is None or getattr(doc, "body", None) is None:
+            return None
+        text = render_xml(doc.body)
     except Exception:  # trafilatura raises on some malformed input; a page without article is None
         return None
-    if doc is None or getattr(doc, "body", None) is None:
-        return None
-    text = render_xml(doc.body)
     if not text:
         return None
+    try:
+        meta = _metadata(tree, url)
+    except Exception:  # htmldate or a JSON-LD block can choke: the article still counts
+        meta = Document()
     return Article(
         text=text,
-        title=_meta(doc.title),
-        date=_meta(doc.date),
-        sitename=_meta(doc.sitename),
-        author=_meta(doc.author),
-        # trafilatura fills language only with its optional detector; the page's own lang= is cheaper
-        language=_meta(doc.language) or _page_language(html),
+        title=_meta(meta.title),
+        date=_meta(meta.date),
+        sitename=_meta(meta.sitename),
+        author=_meta(meta.author),
+        language=_page_language(html),
     )
