@@ -64,7 +64,8 @@ EXTRACT_SETTINGS: Mapping[str, Any] = MappingProxyType(
         "include_images": False,
         "include_links": False,
         "include_formatting": False,
-        # Off: the seeds repeat lines (a caption, a headline) that the article really has twice.
+        # Off: trafilatura's dedup is a process-wide cache, so from the fourth page carrying a line
+        # (a source line, a repeated headline) it silently drops it; the seeds keep their repeats.
         "deduplicate": False,
         "favor_precision": False,
         "favor_recall": False,

@@ -43,6 +43,14 @@ def test_seed_round_trip_exact(item) -> None:
     assert article.title == item.title
 
 
+def test_extraction_is_stateless_across_pages() -> None:
+    """The same page gives the same text however many pages came before (no dedup cache)."""
+    pages = [render_page(item, "رقيب نيوز", []) for item in ITEMS]
+    first = [extract_article(decode_html(p, None)) for p in pages]
+    for _ in range(4):
+        assert [extract_article(decode_html(p, None)) for p in pages] == first
+
+
 # ---------------------------------------------------------------- decoding
 
 CP1256_PAGE = _page("city_library.html").replace('<meta charset="utf-8">', "{meta}")
