@@ -87,9 +87,21 @@ def _highlight(sentence: str, phrases: list[str]) -> Markup:
     return Markup(out)  # already escaped above
 
 
+SUBJECT_HEADLINE_CHARS = 90
+
+
+def _shorten(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut.rstrip(" ،,.-") + "…"
+
+
 def render(msg: AlertMessage, fmt: str) -> Rendered:
     names = [t.name for t in msg.topics]
-    subject = f"رقيب: {' · '.join(names)} — {msg.title}"
+    # Mail servers refuse header lines over 1,000 bytes (RFC 5321), and apprise does not fold an
+    # encoded Arabic subject: keep the headline in the subject short; the body has it whole.
+    subject = f"رقيب: {' · '.join(names)} — {_shorten(msg.title, SUBJECT_HEADLINE_CHARS)}"
     ctx: dict[str, Any] = {
         "subject": subject,
         "title": msg.title,

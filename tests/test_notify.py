@@ -61,3 +61,13 @@ def test_channel_topic_filter() -> None:
     ch2 = Channel(name="c", url="console://", topics=["nk_russia_troops"], format="text")
     assert MSG.for_channel(ch2) is not None
     assert json.dumps(render(MSG, "text").body, ensure_ascii=False).count("روسيا") >= 1
+
+
+def test_long_arabic_headline_still_reaches_the_mail_server(smtp_sink) -> None:
+    long_title = "تستضيف الولايات المتحدة الاجتماع السادس لوزراء الخارجية والدفاع " * 5
+    msg = AlertMessage(long_title.strip(), MSG.url, MSG.outlets, MSG.published, MSG.topics)
+    ch = Channel(name="mail", url=smtp_sink.url(), topics="all", format="email")
+    assert send(ch, render(msg, "email")) is True
+    assert len(smtp_sink.messages) == 1
+    assert str(smtp_sink.messages[0]["subject"]).endswith("…")
+    assert long_title.strip() in smtp_sink.messages[0].get_body(("html",)).get_content()

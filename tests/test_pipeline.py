@@ -1,0 +1,131 @@
+"""The ingest cycle's plain functions end to end, without Prefect: real loopback feed and pages,
+real trafilatura, real matcher, real SQLite, real SMTP and webhook servers."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import pytest
+
+from flows import pipeline
+from flows.config import load_config
+from flows.fetch import make_client
+from flows.guard import make_guard
+from flows.httpserve import StaticServer
+from flows.match import Matcher
+from flows.replay_site import build_site
+from flows.state import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+LOG = logging.getLogger("raqib.test")
+
+
+def expected_alerts() -> set[tuple[str, str]]:
+    with open(SEEDS / "labels.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    topics = [c for c in rows[0] if c not in ("file", "why")]
+    return {(Path(r["file"]).stem, t) for r in rows for t in topics if r[t] == "1"}
+
+
+def allow(url: str):
+    """The address guard, letting only this test's own loopback server through."""
+    return make_guard([url.split("//", 1)[1].split("/", 1)[0]])
+
+
+def run_cycle(store: Store, cfg, matcher: Matcher, feed_url: str) -> pipeline.CycleReport:
+    from flows.config import FeedConfig
+
+    feeds = [FeedConfig(url=feed_url, name="seeds", id="seeds")]
+    with make_client(cfg.settings.limits, "raqib-test") as client:
+        outcomes = pipeline.poll_all(store, cfg, client, LOG, feeds=feeds, ignore_age=True)
+        report = pipeline.process_pending(store, cfg, client, matcher, LOG, guard=allow(feed_url))
+    report.feeds = outcomes
+    report.sent, report.send_failures = pipeline.deliver_due(store, cfg, LOG)
+    return report
+
+
+@pytest.fixture
+def seed_site():
+    with StaticServer() as server:
+        server.routes.update(build_site(SEEDS, server.base_url))
+        yield server
+
+
+def test_seeds_alert_as_labelled_then_304_fetches_nothing(tmp_path: Path, config_dir: Path, seed_site,
+                                                          smtp_sink, webhook) -> None:
+    (config_dir / "alerts.yaml").write_text(
+        "channels:\n"
+        f"  - name: mail\n    url: '{smtp_sink.url()}'\n    topics: all\n"
+        f"  - name: hook\n    url: 'json://127.0.0.1:{webhook.port}/alerts'\n    topics: [two_plus_two]\n",
+        encoding="utf-8")
+    cfg = load_config(config_dir)
+    matcher = Matcher.from_config_dir(config_dir)
+    store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    feed_url = seed_site.base_url + "/feed.xml"
+
+    report = run_cycle(store, cfg, matcher, feed_url)
+    got = {(Path(a.url).stem, a.topic) for a in report.alerts}
+    assert got == expected_alerts()
+    assert report.feed_errors == 0 and report.send_failures == 0
+    items_with_alerts = {stem for stem, _ in got}
+    assert len(smtp_sink.messages) == len(items_with_alerts)  # one email per article, naming all its topics
+    two_plus_two = {stem for stem, t in got if t == "two_plus_two"}
+    assert len(webhook.posts) == len(two_plus_two)
+    subjects = " ".join(str(m["subject"]) for m in smtp_sink.messages)
+    assert "رقيب" in subjects
+
+    pages_before = [p for p in seed_site.paths_requested() if p.startswith("/articles/")]
+    assert len(pages_before) == 5
+    again = run_cycle(store, cfg, matcher, feed_url)
+    assert again.feeds[0].status == "not_modified"
+    assert again.alerts == [] and again.sent == 0
+    pages_after = [p for p in seed_site.paths_requested() if p.startswith("/articles/")]
+    assert pages_after == pages_before  # the 304 fetched no page again
+    assert len(smtp_sink.messages) == len(items_with_alerts)
+
+
+def test_failing_feed_is_recorded_and_others_go_on(tmp_path: Path, config_dir: Path, seed_site) -> None:
+    from flows.config import FeedConfig
+
+    cfg = load_config(config_dir)
+    matcher = Matcher.from_config_dir(config_dir)
+    store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    feeds = [FeedConfig(url=seed_site.base_url + "/missing.xml", name="broken"),
+             FeedConfig(url=seed_site.base_url + "/feed.xml", name="seeds")]
+    with make_client(cfg.settings.limits, "raqib-test") as client:
+        outcomes = pipeline.poll_all(store, cfg, client, LOG, feeds=feeds, ignore_age=True)
+        report = pipeline.process_pending(store, cfg, client, matcher, LOG, guard=allow(seed_site.base_url))
+    assert [o.status for o in outcomes] == ["error", "new"]
+    assert "HTTP 404" in (outcomes[0].error or "")
+    assert len(report.alerts) == len(expected_alerts())
+    broken = [f for f in store.feed_rows() if f["name"] == "broken"][0]
+    assert broken["consecutive_errors"] == 1 and "404" in broken["last_error"]
+
+
+def test_channel_down_then_up_delivers_exactly_once(tmp_path: Path, config_dir: Path, seed_site, smtp_sink) -> None:
+    from tests.conftest import free_port
+
+    down = f"mailto://127.0.0.1:{free_port()}?from=raqib@example.org&to=desk@example.org"
+    (config_dir / "alerts.yaml").write_text(f"channels:\n  - name: mail\n    url: '{down}'\n", encoding="utf-8")
+    cfg = load_config(config_dir)
+    matcher = Matcher.from_config_dir(config_dir)
+    store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    report = run_cycle(store, cfg, matcher, seed_site.base_url + "/feed.xml")
+    n = len({Path(a.url).stem for a in report.alerts})
+    assert report.sent == 0 and report.send_failures == n
+    assert store.outbox_counts() == {"pending": n}
+    # The channel comes back (same name, now reachable) and the backoff has passed.
+    (config_dir / "alerts.yaml").write_text(f"channels:\n  - name: mail\n    url: '{smtp_sink.url()}'\n", encoding="utf-8")
+    cfg = load_config(config_dir)
+    with store.engine.begin() as conn:
+        from sqlalchemy import update
+
+        from flows.state import outbox
+        conn.execute(update(outbox).values(next_attempt_at=None))
+    sent, failed = pipeline.deliver_due(store, cfg, LOG)
+    assert (sent, failed) == (n, 0)
+    assert pipeline.deliver_due(store, cfg, LOG) == (0, 0)
+    assert len(smtp_sink.messages) == n
