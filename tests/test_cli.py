@@ -1,0 +1,62 @@
+"""The `raqib` command as a user runs it: a subprocess, the real Prefect ephemeral server."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def raqib(*args: str, cwd: Path = ROOT, env_extra: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=cwd, env=env, text=True,
+                          capture_output=True, timeout=timeout)
+
+
+def expected() -> set[tuple[str, str]]:
+    with open(ROOT / "seeds" / "labels.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return {(Path(r["file"]).stem, t) for r in rows for t in ("nk_russia_troops", "two_plus_two", "extended_deterrence")
+            if r[t] == "1"}
+
+
+@pytest.mark.slow
+def test_replay_json_prints_exactly_the_labelled_alerts_then_none(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    first = raqib("replay", "--json", "--state", str(state))
+    assert first.returncode == 0, first.stderr[-3000:]
+    lines = [json.loads(l) for l in first.stdout.splitlines() if l.strip()]
+    assert len(lines) == 7
+    for alert in lines:
+        assert {"topic", "url", "title", "feed", "evidence"} <= set(alert)
+        assert alert["evidence"], alert
+    got = {(Path(a["url"]).stem, a["topic"]) for a in lines}
+    assert got == expected()
+    second = raqib("replay", "--json", "--state", str(state))
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stdout.strip() == ""
+
+
+def test_bad_config_exits_non_zero_naming_file_and_key(tmp_path: Path) -> None:
+    cfg = tmp_path / "config"
+    cfg.mkdir()
+    for name in ("topics.yaml", "variants.yaml"):
+        if (ROOT / "config" / name).exists():
+            (cfg / name).write_bytes((ROOT / "config" / name).read_bytes())
+    (cfg / "feeds.yaml").write_text("feeds:\n  - url: ftp://x\n", encoding="utf-8")
+    res = raqib("run", "--config", str(cfg), "--state", str(tmp_path / "state"))
+    assert res.returncode == 2
+    assert "feeds.yaml" in res.stderr and "feeds[0].url" in res.stderr
+
+
+def test_replay_of_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    res = raqib("replay", str(tmp_path / "nope"), "--state", str(tmp_path / "state"))
+    assert res.returncode == 2 and "not a directory" in res.stderr
