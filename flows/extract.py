@@ -143,7 +143,8 @@ _NBSP_MARK = "\u2422"
 # A no-break space, raw or as an entity; kept only between two visible characters of text
 # (a spacer <p>&nbsp;</p> or an indent stays trafilatura's to fold). Token first, then a look at
 # its neighbours: a leading lookbehind would run at every position of the page.
-_NBSP_TOKEN = re.compile(r"\xa0|&(?:nbsp|#160|#[xX]0*[aA]0);")
+_NBSP_FORMS = ("\xa0", "&nbsp;", "&#160;", "&#xa0;", "&#xA0;")
+_NBSP_TOKEN = re.compile(r"\xa0|&nbsp;|&#160;|&#x[aA]0;")
 _NOT_BEFORE = frozenset("<>;")
 _NOT_AFTER = frozenset("<>&")
 _BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table", "graphic", "div", "item", "row"})
@@ -152,6 +153,8 @@ _HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-
 
 
 def _protect_nbsp(html: str) -> str:
+    if not any(form in html for form in _NBSP_FORMS):  # substring tests are far cheaper than a scan
+        return html
     out: list[str] = []
     last = 0
     for match in _NBSP_TOKEN.finditer(html):

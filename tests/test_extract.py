@@ -191,7 +191,8 @@ def test_no_break_space_between_letters_is_kept() -> None:
         '<html lang="ar"><body><article><h1>عنوان خبر تجريبي عن المسافات</h1>'
         "<p>و&nbsp;اتفق الطرفان على مواصلة الحوار خلال الأسابيع المقبلة في العاصمة.</p>"
         "<p>&nbsp;</p>"
-        "<p>للتواصل: [email\u00a0protected]</p></article></body></html>"
+        "<p>للتواصل: [email\u00a0protected]</p>"
+        "<p>   &#160;وقال&#xA0;المتحدث إن الجولة المقبلة ستعقد في الربيع.</p></article></body></html>"
     )
     article = extract_article(html)
     assert article is not None
@@ -199,6 +200,7 @@ def test_no_break_space_between_letters_is_kept() -> None:
         "عنوان خبر تجريبي عن المسافات",
         "و\u00a0اتفق الطرفان على مواصلة الحوار خلال الأسابيع المقبلة في العاصمة.",
         "للتواصل: [email\u00a0protected]",
+        "وقال\u00a0المتحدث إن الجولة المقبلة ستعقد في الربيع.",  # a leading one is indentation
     ]
 
 
