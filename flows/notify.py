@@ -80,11 +80,22 @@ class Rendered:
 
 
 def _highlight(sentence: str, phrases: list[str]) -> Markup:
-    """HTML-escape the sentence and wrap each matched phrase in <mark>."""
-    out = html.escape(sentence)
-    for p in sorted({p for p in phrases if p}, key=len, reverse=True):
-        out = re.sub(re.escape(html.escape(p)), lambda m: f"<mark>{m.group(0)}</mark>", out)
-    return Markup(out)  # already escaped above
+    """HTML-escape the sentence and wrap each matched phrase in <mark>, in one pass.
+
+    One alternation, longest phrase first, so a short phrase inside a longer one is not marked twice.
+    """
+    wanted = sorted({p for p in phrases if p and p in sentence}, key=len, reverse=True)
+    if not wanted:
+        return Markup(html.escape(sentence))
+    pattern = re.compile("|".join(re.escape(p) for p in wanted))
+    out: list[str] = []
+    last = 0
+    for m in pattern.finditer(sentence):
+        out.append(html.escape(sentence[last:m.start()]))
+        out.append(f"<mark>{html.escape(m.group(0))}</mark>")
+        last = m.end()
+    out.append(html.escape(sentence[last:]))
+    return Markup("".join(out))  # every piece escaped above
 
 
 SUBJECT_HEADLINE_CHARS = 90

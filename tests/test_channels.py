@@ -114,8 +114,6 @@ def test_email_is_rtl_html_with_plain_alternative(smtp_sink) -> None:
     assert MSG.title in plain and "<mark>" not in plain
 
 
-@pytest.mark.xfail(strict=True, reason="notify._highlight re-marks a short phrase inside a longer one "
-                   "(<mark>… <mark>روسيا</mark></mark>); fix: one regex pass over the raw sentence")
 def test_overlapping_phrases_are_marked_once() -> None:
     msg = AlertMessage(MSG.title, MSG.url, MSG.outlets, MSG.published,
                        [TopicEvidence("t", "t", [{"sentence": SENTENCE,
@@ -125,8 +123,6 @@ def test_overlapping_phrases_are_marked_once() -> None:
     assert "<mark><mark>" not in html and "</mark></mark>" not in html
 
 
-@pytest.mark.xfail(strict=True, reason="the plain part is apprise's HTML-to-text conversion, which drops hrefs: "
-                   "a plain-text reader gets no article URL (fix: print the URL as text in email.html.j2)")
 def test_email_plain_part_carries_the_article_url(smtp_sink) -> None:
     ch = Channel(name="analysts-mail", url=smtp_sink.url(), topics="all", format="email")
     assert send(ch, render(MSG, "email")) is True
