@@ -123,6 +123,7 @@ class _Node:
 class _Group:
     terms: frozenset[int]
     unless: frozenset[int]
+    window: Window | None = None
 
 
 @dataclass
@@ -541,30 +542,38 @@ def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
     ex_hits = [[h for t in ex.terms for h in doc.hits.get(t, ())] for ex in rule.excludes]
     firings: list[_Firing] = []
     w = rule.window
-    if isinstance(w, int):
-        for anchor in group_hits[0]:
-            chosen = [anchor]
-            ok = True
-            for hs in group_hits[1:]:
-                near = [h for h in hs if h.para == anchor.para and abs(h.start - anchor.start) <= w]
-                if not near:
-                    ok = False
-                    break
-                chosen.extend(near)
-            if ok and not _vetoed(rule, ex_hits, chosen):
-                firings.append((frozenset((anchor.sent,)), chosen))
-    else:
-        units: dict[int, list[list[_Hit]]] = {}
-        for gi, hs in enumerate(group_hits):
-            for h in hs:
-                units.setdefault(_unit(h, w), [[] for _ in group_hits])[gi].append(h)
-        for u in sorted(units):
-            per_group = units[u]
-            if all(per_group):
-                chosen = [h for hs in per_group for h in hs]
-                if not _vetoed(rule, ex_hits, chosen):
-                    firings.append((frozenset(h.sent for h in per_group[0]), chosen))
+    seen_units: set[int] = set()
+    for anchor in group_hits[0]:
+        chosen = [anchor]
+        for g, hs in zip(rule.groups[1:], group_hits[1:]):
+            near = [h for h in hs if _within(anchor, h, w) and (g.window is None or _within(anchor, h, g.window))]
+            if not near:
+                break
+            chosen.extend(near)
+        else:
+            if _vetoed(rule, ex_hits, chosen):
+                continue
+            unit = anchor.start if isinstance(w, int) else _unit(anchor, w)
+            if unit in seen_units and not isinstance(w, int):
+                # same window already fired: add this anchor's hits to it
+                for i, (sents, hits) in enumerate(firings):
+                    if _unit(hits[0], w) == unit:
+                        firings[i] = (sents | {anchor.sent}, hits + chosen)
+                        break
+                continue
+            seen_units.add(unit)
+            firings.append((frozenset((anchor.sent,)), chosen))
     return firings
+
+
+def _within(a: _Hit, h: _Hit, w: Window) -> bool:
+    if isinstance(w, int):
+        return h.para == a.para and abs(h.start - a.start) <= w
+    if w == "sentence":
+        return h.sent == a.sent
+    if w == "paragraph":
+        return h.para == a.para
+    return True
 
 
 def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
@@ -748,7 +757,7 @@ class _Compiler:
                 for gi, g in enumerate(r.groups):
                     terms = frozenset(self.term(x, f"{base}.groups[{gi}].terms[{i}]") for i, x in enumerate(g.terms))
                     unless = frozenset(self.term(x, f"{base}.groups[{gi}].unless[{i}]") for i, x in enumerate(g.unless))
-                    groups.append(_Group(terms, unless))
+                    groups.append(_Group(terms, unless, g.window))
                 excludes = []
                 for ei, e in enumerate(r.exclude):
                     terms = frozenset(self.term(x, f"{base}.exclude[{ei}].terms[{i}]") for i, x in enumerate(e.terms))

@@ -22,8 +22,8 @@ output character, the index of the input character it came from; evidence uses i
 original sentences and phrases.  Newlines are never added or removed, so lines of the input and
 of the output correspond one to one.
 
-Token helpers: :data:`TOKEN_RE` finds word tokens (letters and digits) and the ``+`` sign (so
-"2+2" is three tokens and "G5 + 1" is never "2 + 2").
+Token helpers: :data:`TOKEN_RE` finds word tokens (runs of letters, runs of digits) and the ``+``
+sign, so "2+2" and "الـ2+2" hold the three tokens 2 + 2 while "G5 + 1" is g 5 + 1, never 2 + 2.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ _PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
 # A sentence mark glued to a following letter (not a decimal point between digits).
 _GLUED_STOP_RE = re.compile(r"(?<!\d)([.!؟؛?])(?=[^\W\d_])|(?<=\d)([.!؟؛?])(?=[^\W\d_])")
 
-TOKEN_RE = re.compile(r"[^\W_]+|\+")
+TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|\+")
 
 
 def _chars(text: str) -> str:

@@ -30,10 +30,13 @@ class GroupSpec(_Strict):
 
     ``unless``: look-alike phrases; a hit of this group that overlaps a match of one of them is
     discarded (e.g. "قوات" inside "القوات الروسية").
+    ``window`` (not on the first group): a tighter window between this group's hit and the
+    first group's hit, on top of the rule's window.
     """
 
     terms: list[str] = Field(min_length=1)
     unless: list[str] = Field(default_factory=list)
+    window: Window | None = None
     label: str | None = None
 
 
@@ -56,6 +59,13 @@ class RuleSpec(_Strict):
     groups: list[GroupSpec] = Field(min_length=1)
     exclude: list[ExcludeSpec] = Field(default_factory=list)
     note: str | None = None
+
+    @field_validator("groups")
+    @classmethod
+    def _first_group_has_no_window(cls, groups: list[GroupSpec]) -> list[GroupSpec]:
+        if groups and groups[0].window is not None:
+            raise ValueError("the first group is the anchor: it cannot have its own window")
+        return groups
 
 
 class TopicSpec(_Strict):

@@ -57,7 +57,8 @@ def test_map_points_back_to_original() -> None:
 
 
 def test_tokens_split_plus_sign() -> None:
-    assert tokens(normalize("اجتماع “2+2″ و G5 + 1")) == ["اجتماع", "2", "+", "2", "و", "g5", "+", "1"]
+    assert tokens(normalize("اجتماع “2+2″ و G5 + 1")) == ["اجتماع", "2", "+", "2", "و", "g", "5", "+", "1"]
+    assert tokens(normalize("الـ2+2")) == ["ال", "2", "+", "2"]
 
 
 def test_idempotent() -> None:

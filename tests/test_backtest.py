@@ -1,0 +1,142 @@
+"""Backtest report and the `match` / `backtest` commands (typer CliRunner)."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from flows.backtest import keyword_baseline, run_backtest
+from flows.cli_topics import register
+from flows.match import Matcher
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "config"
+SEEDS = ROOT / "seeds"
+OWN = ROOT / "tests" / "data" / "topics"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.from_config_dir(CONFIG)
+
+
+@pytest.fixture()
+def app() -> typer.Typer:
+    a = typer.Typer()
+    register(a)
+    return a
+
+
+runner = CliRunner()
+
+
+def test_seeds_backtest_perfect_and_beats_baseline(matcher: Matcher) -> None:
+    rep = run_backtest(matcher, SEEDS, SEEDS / "labels.csv")
+    assert rep.files == 5
+    assert [t.topic for t in rep.topics] == matcher.topic_ids
+    assert rep.perfect
+    for t in rep.topics:
+        assert t.matcher.f1 == 1.0
+    # the three decisions a keyword list cannot make (README of the seeds)
+    assert sum(t.baseline.fn + t.baseline.fp for t in rep.topics) >= 3
+
+
+def test_own_set_perfect(matcher: Matcher) -> None:
+    rep = run_backtest(matcher, OWN, OWN / "labels.csv")
+    assert rep.files >= 80
+    for t in rep.topics:
+        assert t.matcher.tp >= 10, t.topic
+        assert (t.matcher.precision, t.matcher.recall) == (1.0, 1.0), rep.render()
+
+
+def test_false_positive_listed_with_evidence(matcher: Matcher, tmp_path: pathlib.Path) -> None:
+    shutil.copy(SEEDS / "000_9873b17401ff2de5.txt", tmp_path / "a.txt")
+    (tmp_path / "labels.csv").write_text(
+        "file,nk_russia_troops,two_plus_two,extended_deterrence,why\na.txt,0,1,1,deliberately wrong\n",
+        encoding="utf-8",
+    )
+    rep = run_backtest(matcher, tmp_path, tmp_path / "labels.csv")
+    troops, tpt, ed = rep.topics
+    assert troops.matcher.fp == 1 and troops.false_positives[0]["file"] == "a.txt"
+    assert troops.false_positives[0]["evidence"][0]["phrases"]
+    assert ed.matcher.fn == 1 and ed.false_negatives[0]["why"] == "deliberately wrong"
+    assert tpt.matcher.tp == 1
+    text = rep.render()
+    assert "FP a.txt" in text and "FN a.txt" in text
+    d = rep.to_dict()
+    assert d["topics"][0]["matcher"]["precision"] == 0.0
+    assert json.dumps(d, ensure_ascii=False)
+
+
+def test_keyword_baseline_is_plain_substring() -> None:
+    assert keyword_baseline("اجتماع (2+2) في سول", ["2+2", "كورسك"]) == ["2+2"]
+    assert keyword_baseline("اجتماع ٢+٢", ["2+2"]) == []
+
+
+def test_bad_label_value(matcher: Matcher, tmp_path: pathlib.Path) -> None:
+    from flows.errors import ConfigError
+
+    (tmp_path / "a.txt").write_text("نص", encoding="utf-8")
+    (tmp_path / "labels.csv").write_text("file,two_plus_two\na.txt,yes\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as ei:
+        run_backtest(matcher, tmp_path, tmp_path / "labels.csv")
+    assert ei.value.key == "line 2.two_plus_two"
+
+
+def test_cli_match_json(app: typer.Typer) -> None:
+    res = runner.invoke(app, ["match", str(SEEDS), "--config", str(CONFIG), "--json"])
+    assert res.exit_code == 0, res.output
+    lines = [json.loads(x) for x in res.stdout.splitlines()]
+    assert len(lines) == 5
+    first = lines[0]
+    assert first["path"].endswith("000_9873b17401ff2de5.txt")
+    assert first["topics"] == ["nk_russia_troops", "two_plus_two"]
+    assert first["evidence"]["two_plus_two"][0]["phrases"]
+    assert "كوريا" in res.stdout  # ensure_ascii=False
+
+
+def test_cli_match_human(app: typer.Typer) -> None:
+    res = runner.invoke(app, ["match", str(SEEDS / "003_efdb9537e2f129eb.txt"), "--config", str(CONFIG)])
+    assert res.exit_code == 0, res.output
+    assert "extended_deterrence" in res.stdout and "النطاق الكامل للقدرات العسكرية" in res.stdout
+
+
+def test_cli_missing_path(app: typer.Typer, tmp_path: pathlib.Path) -> None:
+    res = runner.invoke(app, ["match", str(tmp_path / "nope.txt"), "--config", str(CONFIG)])
+    assert res.exit_code == 2
+    assert "nope.txt" in res.output
+
+
+def test_cli_bad_config_exit_2(app: typer.Typer, tmp_path: pathlib.Path) -> None:
+    cfg = tmp_path / "cfg"
+    shutil.copytree(CONFIG, cfg)
+    p = cfg / "topics.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("window: paragraph", "window: chapter", 1), encoding="utf-8")
+    res = runner.invoke(app, ["match", str(SEEDS), "--config", str(cfg)])
+    assert res.exit_code == 2
+    assert "topics.yaml" in res.output and "topics[two_plus_two].rules[explicit_format].window" in res.output
+
+
+def test_cli_config_from_env(app: typer.Typer, tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RAQIB_CONFIG", str(tmp_path / "missing"))
+    res = runner.invoke(app, ["match", str(SEEDS)])
+    assert res.exit_code == 2 and "missing" in res.output
+    monkeypatch.setenv("RAQIB_CONFIG", str(CONFIG))
+    res = runner.invoke(app, ["match", str(SEEDS), "--json"])
+    assert res.exit_code == 0
+
+
+def test_cli_backtest(app: typer.Typer) -> None:
+    res = runner.invoke(app, ["backtest", str(SEEDS), "--labels", str(SEEDS / "labels.csv"), "--config", str(CONFIG)])
+    assert res.exit_code == 0, res.output
+    assert "baseline" in res.stdout and "two_plus_two" in res.stdout
+    res = runner.invoke(app, ["backtest", str(SEEDS), "--labels", str(SEEDS / "labels.csv"), "--config", str(CONFIG), "--json"])
+    d = json.loads(res.stdout)
+    assert {t["topic"]: t["matcher"]["f1"] for t in d["topics"]} == {
+        "nk_russia_troops": 1.0, "two_plus_two": 1.0, "extended_deterrence": 1.0}
+    assert all("baseline" in t for t in d["topics"])
