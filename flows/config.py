@@ -102,6 +102,9 @@ class Settings(_Strict):
     limits: Limits = Field(default_factory=Limits)
     # Items older than this many hours are recorded but not alerted (0: no limit).
     max_age_hours: float = 72.0
+    # Copies of one report (wire copy, trimmed or edited rewrites) seen within this window are one
+    # story: one alert, listing every outlet.
+    story_window_hours: float = 48.0
     # Delivery attempts before an outbox entry is dead.
     max_delivery_attempts: int = 8
     user_agent: str = "raqib/0.1 (+news monitoring)"

@@ -39,6 +39,7 @@ from .normalize import normalize
 from .notify import AlertMessage, TopicEvidence, render, send
 from .poll import poll_feed
 from .state import FeedRow, PendingItem, Store, utcnow
+from .stories import Fingerprint, fingerprint, same_story
 
 PAGE_ATTEMPTS = 3
 
@@ -75,6 +76,7 @@ class CycleReport:
     feeds: list[FeedOutcome] = field(default_factory=list)
     processed: int = 0
     duplicates: int = 0
+    same_story: int = 0
     page_failures: int = 0
     alerts: list[AlertRecord] = field(default_factory=list)
     sent: int = 0
@@ -193,6 +195,8 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
     pending = store.pending_items(limit=limit)
     if not pending:
         return report
+    since = utcnow() - timedelta(hours=cfg.settings.story_window_hours)
+    recent = _RecentStories([(i, s, Fingerprint.from_str(fp)) for i, s, fp in store.recent_fingerprints(since, -1)])
     workers = max(1, min(cfg.settings.limits.fetch_concurrency, len(pending)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-fetch") as pool:
         # Downloads run in threads; extraction and matching (CPU) run here as pages arrive.
@@ -219,21 +223,45 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
                 log.warning("page failed (%s) after %d attempt(s), matching the feed summary instead item=%r url=%s",
                             page.error, attempts, item.title, item.link)
                 text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
-            _finish(store, cfg, matcher, item, text, sitename, report, log)
+            _finish(store, cfg, matcher, item, text, sitename, report, log, recent)
     return report
 
 
+@dataclass
+class _RecentStories:
+    """Fingerprints of the items processed within the story window, parsed once per cycle."""
+
+    rows: list[tuple[int, int, Fingerprint]]
+
+    def story_of(self, fp: Fingerprint) -> int | None:
+        for _item_id, story_id, other in self.rows:
+            if same_story(fp, other):
+                return story_id
+        return None
+
+
 def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text: str, sitename: str | None,
-            report: CycleReport, log: logging.Logger) -> None:
+            report: CycleReport, log: logging.Logger, recent: _RecentStories) -> None:
     digest = content_hash(text)
     report.processed += 1
-    if store.hash_seen(digest, exclude_item=item.id):
+    earlier_story = store.hash_seen(digest, exclude_item=item.id)
+    if earlier_story is not None:
         store.finish_item(item.id, state="duplicate", content_hash=digest, text_=text, sitename=sitename,
-                          topics=[], alerts_=[], deliveries=[])
+                          topics=[], alerts_=[], deliveries=[], story_id=earlier_story)
         report.duplicates += 1
         log.info("duplicate content item=%r url=%s", item.title, item.link)
         return
+    fp = fingerprint(text)
+    story_id = recent.story_of(fp)
     matches = matcher.match(text, title=item.title or None)
+    if story_id is not None:
+        # Another outlet's copy of a story already seen: alert only topics the story has not had.
+        already = store.story_topics(story_id)
+        if matches:
+            report.same_story += 1
+            log.info("same story as item %d item=%r url=%s", story_id, item.title, item.link)
+        matches = [m for m in matches if m.topic not in already]
+    recent.rows.append((item.id, story_id if story_id is not None else item.id, fp))
     topics = [m.topic for m in matches]
     alert_rows = [(m.topic, m.name, m.score, [e.to_dict() for e in m.evidence]) for m in matches]
     deliveries = []
@@ -242,7 +270,8 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
         if wanted:
             deliveries.append((ch.name, wanted))
     store.finish_item(item.id, state="done", content_hash=digest, text_=text, sitename=sitename,
-                      topics=topics, alerts_=alert_rows, deliveries=deliveries)
+                      topics=topics, alerts_=alert_rows, deliveries=deliveries, fingerprint=fp.to_str(),
+                      story_id=story_id)
     published = item.published_at.isoformat() + "Z" if item.published_at else None
     for m in matches:
         report.alerts.append(AlertRecord(m.topic, m.name, item.link, item.title, item.feed_name, published,
@@ -267,7 +296,7 @@ def deliver_due(store: Store, cfg: Config, log: logging.Logger) -> tuple[int, in
         msg = AlertMessage(
             title=row["title"] or row["link"] or "",
             url=row["link"] or "",
-            outlets=[row["sitename"] or row["feed_name"] or row["feed_url"]],
+            outlets=store.story_outlets(row["story_id"] or row["item_id"]),
             published=row["published_at"].strftime("%Y-%m-%d %H:%M UTC") if row["published_at"] else None,
             topics=[TopicEvidence(t, found[t]["name"], found[t]["evidence"]) for t in wanted],
         )

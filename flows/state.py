@@ -76,10 +76,14 @@ items = Table(
     Column("sitename", Text),
     Column("topics", Text),  # JSON list of topic ids that fired
     Column("matched_at", DateTime),
+    # Story clustering (migration 2): MinHash of the body, and the id of the story's first item.
+    Column("fingerprint", Text),
+    Column("story_id", Integer),
     UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
 )
 Index("ix_items_content_hash", items.c.content_hash)
 Index("ix_items_state", items.c.state)
+Index("ix_items_matched_at", items.c.matched_at)
 
 alerts = Table(
     "alerts", metadata,
@@ -115,9 +119,23 @@ def _create_all(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds, items, alerts, outbox])
 
 
+def _add_story_columns(conn: Connection) -> None:
+    # A database made by migration 1 of an older release lacks these; a new one has them already.
+    from sqlalchemy import inspect
+
+    have = {c["name"] for c in inspect(conn).get_columns("items")}
+    for name, ddl in (("fingerprint", "TEXT"), ("story_id", "INTEGER")):
+        if name not in have:
+            conn.execute(text(f"ALTER TABLE items ADD COLUMN {name} {ddl}"))
+    have_ix = {i["name"] for i in inspect(conn).get_indexes("items")}
+    if "ix_items_matched_at" not in have_ix:
+        conn.execute(text("CREATE INDEX ix_items_matched_at ON items (matched_at)"))
+
+
 # Append-only. Each entry: (version, name, function of a Connection).
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
+    (2, "story fingerprints on items", _add_story_columns),
 ]
 
 
@@ -308,22 +326,26 @@ class Store:
                                 r["summary"] or "", r["published_at"], r["polled_at"], r["attempts"])
                     for r in conn.execute(q).mappings()]
 
-    def hash_seen(self, content_hash: str, exclude_item: int) -> bool:
+    def hash_seen(self, content_hash: str, exclude_item: int) -> int | None:
+        """The story id of an earlier item with the same content hash, or None."""
         with self.engine.connect() as conn:
-            return conn.execute(select(items.c.id).where(
+            row = conn.execute(select(items.c.id, items.c.story_id).where(
                 items.c.content_hash == content_hash, items.c.id != exclude_item,
-                items.c.state.in_(("done", "duplicate"))).limit(1)).first() is not None
+                items.c.state.in_(("done", "duplicate"))).order_by(items.c.id).limit(1)).first()
+        return None if row is None else (row[1] or row[0])
 
     def finish_item(self, item_id: int, *, state: str, content_hash: str | None, text_: str | None,
                     sitename: str | None, topics: list[str],
                     alerts_: Sequence[tuple[str, str, float, list[dict[str, Any]]]],
-                    deliveries: Sequence[tuple[str, list[str]]]) -> None:
+                    deliveries: Sequence[tuple[str, list[str]]], fingerprint: str | None = None,
+                    story_id: int | None = None) -> None:
         """Record an item's outcome, its alerts and their outbox rows in one transaction."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(update(items).where(items.c.id == item_id).values(
                 state=state, content_hash=content_hash, text=text_, sitename=sitename,
-                topics=json.dumps(topics), matched_at=now, last_error=None))
+                topics=json.dumps(topics), matched_at=now, last_error=None, fingerprint=fingerprint,
+                story_id=story_id if story_id is not None else item_id))
             for topic, name, score, evidence in alerts_:
                 self._insert_ignore(conn, alerts, {"item_id": item_id, "topic": topic, "topic_name": name,
                                                    "score": score,
@@ -333,6 +355,33 @@ class Store:
                 self._insert_ignore(conn, outbox, {"item_id": item_id, "channel": channel,
                                                    "topics": json.dumps(topics_), "status": "pending",
                                                    "attempts": 0, "created_at": now, "next_attempt_at": now})
+
+    def recent_fingerprints(self, since: datetime, exclude_item: int) -> list[tuple[int, int, str]]:
+        """(item id, story id, fingerprint) of items processed since ``since``."""
+        q = (select(items.c.id, items.c.story_id, items.c.fingerprint)
+             .where(items.c.state.in_(("done", "duplicate")), items.c.fingerprint.is_not(None),
+                    items.c.matched_at >= since, items.c.id != exclude_item).order_by(items.c.id))
+        with self.engine.connect() as conn:
+            return [(r[0], r[1] or r[0], r[2]) for r in conn.execute(q)]
+
+    def story_topics(self, story_id: int) -> set[str]:
+        """Topics already alerted for any item of the story."""
+        q = (select(alerts.c.topic).join(items, items.c.id == alerts.c.item_id)
+             .where((items.c.story_id == story_id) | (items.c.id == story_id)))
+        with self.engine.connect() as conn:
+            return set(conn.execute(q).scalars())
+
+    def story_outlets(self, story_id: int) -> list[str]:
+        """The outlets (site or feed names) that carried the story, first seen first."""
+        q = (select(items.c.sitename, feeds.c.name, feeds.c.url).join(feeds, feeds.c.id == items.c.feed_id)
+             .where((items.c.story_id == story_id) | (items.c.id == story_id)).order_by(items.c.id))
+        out: list[str] = []
+        with self.engine.connect() as conn:
+            for site, name, url in conn.execute(q):
+                label = site or name or url
+                if label not in out:
+                    out.append(label)
+        return out
 
     def fail_item(self, item_id: int, reason: str, give_up_after: int) -> int:
         """Count a failed extraction; the item stays pending until ``give_up_after`` tries."""
@@ -350,7 +399,7 @@ class Store:
     # -- outbox ---------------------------------------------------------------------------
     def due_deliveries(self, now: datetime | None = None) -> list[dict[str, Any]]:
         now = now or utcnow()
-        q = (select(outbox, items.c.title, items.c.link, items.c.published_at, items.c.sitename,
+        q = (select(outbox, items.c.title, items.c.link, items.c.published_at, items.c.sitename, items.c.story_id,
                     feeds.c.name.label("feed_name"), feeds.c.url.label("feed_url"))
              .join(items, items.c.id == outbox.c.item_id).join(feeds, feeds.c.id == items.c.feed_id)
              .where(outbox.c.status.in_(("pending", "sending")),

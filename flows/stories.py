@@ -35,15 +35,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-try:  # the project's normalizer; fall back to pyarabic directly if it is absent or changed
-    from .normalize import normalize as _normalize
-except ImportError:  # pragma: no cover - only without flows.normalize
-    import pyarabic.araby as _araby
-
-    def _normalize(text: str) -> str:
-        text = _araby.strip_tatweel(_araby.strip_tashkeel(text))
-        text = _araby.normalize_hamza(_araby.normalize_alef(text), method="tasheel")
-        return text.replace("ة", "ه").replace("ى", "ي").lower()
+from .normalize import normalize as _normalize
 
 __all__ = [
     "Fingerprint", "fingerprint", "similarity", "same_story", "SAME_STORY_THRESHOLD",

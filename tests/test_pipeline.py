@@ -129,3 +129,59 @@ def test_channel_down_then_up_delivers_exactly_once(tmp_path: Path, config_dir: 
     assert (sent, failed) == (n, 0)
     assert pipeline.deliver_due(store, cfg, LOG) == (0, 0)
     assert len(smtp_sink.messages) == n
+
+
+def _outlet_copy(text: str, headline: str, trim_last: int = 0) -> str:
+    lines = [l for l in text.splitlines() if l.strip()]
+    body = lines[1:]
+    cut = body.index("المصدر: صدى البلد") if "المصدر: صدى البلد" in body else len(body)
+    kept = body[:cut - trim_last]
+    return "\n\n".join([headline, *kept]) + "\n"
+
+
+def test_same_story_from_three_outlets_is_one_alert_naming_them(tmp_path: Path, config_dir: Path, smtp_sink) -> None:
+    """Wire copy of seed 002 under three outlets' headlines (one trimmed): one alert, three outlets."""
+    seed = (SEEDS / "002_536e0786f38f2d02.txt").read_text(encoding="utf-8")
+    copies = {
+        "outlet_a": ("وكالة ألف", _outlet_copy(seed, "أوستن يؤكد لنظيره الكوري الجنوبي التزام واشنطن بالردع الموسع")),
+        "outlet_b": ("صحيفة باء", _outlet_copy(seed, "اتصال بين وزيري الدفاع الأمريكي والكوري الجنوبي", trim_last=1)),
+        "outlet_c": ("موقع جيم", _outlet_copy(seed, "البنتاغون: بحث الأولويات الدفاعية في شبه الجزيرة الكورية")),
+        "outlet_d": ("قناة دال", _outlet_copy(seed, "واشنطن وسيول تبحثان الأمن الإقليمي")),
+    }
+    servers = []
+    feeds = []
+    from flows.config import FeedConfig
+
+    for key, (site_name, text) in copies.items():
+        folder = tmp_path / key
+        folder.mkdir()
+        (folder / f"{key}_story.txt").write_text(text, encoding="utf-8")
+        server = StaticServer().start()
+        server.routes.update(build_site(folder, server.base_url, site_name=site_name))
+        servers.append(server)
+        feeds.append(FeedConfig(url=server.base_url + "/feed.xml", name=site_name, id=key))
+    try:
+        (config_dir / "alerts.yaml").write_text(f"channels:\n  - name: mail\n    url: '{smtp_sink.url()}'\n",
+                                                encoding="utf-8")
+        cfg = load_config(config_dir)
+        matcher = Matcher.from_config_dir(config_dir)
+        store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+        guard = make_guard([s.base_url.split("//", 1)[1] for s in servers])
+        with make_client(cfg.settings.limits, "raqib-test") as client:
+            pipeline.poll_all(store, cfg, client, LOG, feeds=feeds[:3], ignore_age=True)
+            report = pipeline.process_pending(store, cfg, client, matcher, LOG, guard=guard)
+            assert [a.topic for a in report.alerts] == ["extended_deterrence"]
+            assert report.same_story == 2
+            assert pipeline.deliver_due(store, cfg, LOG) == (1, 0)
+            html = smtp_sink.messages[0].get_body(("html",)).get_content()
+            for site_name, _ in list(copies.values())[:3]:
+                assert site_name in html
+            # A fourth outlet joins the story a cycle later: no new alert.
+            pipeline.poll_all(store, cfg, client, LOG, feeds=feeds, ignore_age=True)
+            later = pipeline.process_pending(store, cfg, client, matcher, LOG, guard=guard)
+            assert later.processed == 1 and later.alerts == [] and later.same_story == 1
+            assert pipeline.deliver_due(store, cfg, LOG) == (0, 0)
+        assert len(smtp_sink.messages) == 1
+    finally:
+        for s in servers:
+            s.stop()
