@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 import typer
 
+from .cli_topics import register as register_topic_commands
 from .errors import ConfigError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -165,6 +166,47 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
         console.print(f"dead: channel={d['channel']} attempts={d['attempts']} {d['title']} ({d['last_error']})")
 
 
+@app.command()
+def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
+    """Re-run the current topics over the items in the state; show which alerts a change would add
+    or remove, before it goes live. Nothing is written or sent."""
+    from .match import Matcher
+    from .state import Store
+
+    try:
+        matcher = Matcher.from_config_dir(config)
+    except ConfigError as err:
+        _fail(f"config error: {err}")
+    store = Store.open(state)
+    try:
+        rows = store.matched_items()
+    finally:
+        store.close()
+    added = removed = 0
+    for row in rows:
+        now = {m.topic: m for m in matcher.match(row["text"], title=row["title"] or None)}
+        before = set(row["alerted"])
+        for topic in sorted(set(now) - before):
+            added += 1
+            ev = [e.to_dict() for e in now[topic].evidence]
+            _emit(as_json, {"change": "add", "topic": topic, "title": row["title"], "url": row["link"],
+                            "feed": row["feed"], "evidence": ev},
+                  f"+ {topic}: {row['title']} ({row['link']})\n    {ev[0]['sentence'] if ev else ''}")
+        for topic in sorted(before - set(now)):
+            removed += 1
+            _emit(as_json, {"change": "remove", "topic": topic, "title": row["title"], "url": row["link"],
+                            "feed": row["feed"]}, f"- {topic}: {row['title']} ({row['link']})")
+    if not as_json:
+        typer.echo(f"{len(rows)} item(s) re-matched: {added} alert(s) would be added, {removed} removed.")
+
+
+def _emit(as_json: bool, obj: dict[str, Any], text_line: str) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    else:
+        typer.echo(text_line)
+
+
 def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
     """Start `prefect server start` on loopback (scheduled runs do not fire on the ephemeral one)."""
     import httpx
@@ -218,12 +260,8 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
             proc.terminate()
 
 
-try:  # match and backtest live beside the matcher
-    from .cli_topics import register as _register_topics
-
-    _register_topics(app)
-except ImportError:  # pragma: no cover - only while the matcher CLI is absent
-    pass
+# match and backtest live beside the matcher.
+register_topic_commands(app)
 
 
 def main() -> None:

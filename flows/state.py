@@ -383,6 +383,20 @@ class Store:
                     out.append(label)
         return out
 
+    def matched_items(self) -> list[dict[str, Any]]:
+        """Items that were matched from text (not duplicates), with the topics they alerted."""
+        q = (select(items.c.id, items.c.title, items.c.link, items.c.text, feeds.c.name.label("feed"))
+             .join(feeds, feeds.c.id == items.c.feed_id)
+             .where(items.c.state == "done", items.c.text.is_not(None)).order_by(items.c.id))
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(q).mappings()]
+            alerted: dict[int, set[str]] = {}
+            for item_id, topic in conn.execute(select(alerts.c.item_id, alerts.c.topic)):
+                alerted.setdefault(item_id, set()).add(topic)
+        for r in rows:
+            r["alerted"] = sorted(alerted.get(r["id"], set()))
+        return rows
+
     def fail_item(self, item_id: int, reason: str, give_up_after: int) -> int:
         """Count a failed extraction; the item stays pending until ``give_up_after`` tries."""
         with self.engine.begin() as conn:

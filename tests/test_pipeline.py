@@ -185,3 +185,39 @@ def test_same_story_from_three_outlets_is_one_alert_naming_them(tmp_path: Path, 
     finally:
         for s in servers:
             s.stop()
+
+
+def test_rematch_shows_what_a_topic_change_would_add_and_remove(tmp_path: Path, config_dir: Path, seed_site) -> None:
+    """`raqib rematch` after replaying the seeds: unchanged topics change nothing; a removed topic
+    shows its alerts as removals."""
+    import json as _json
+    import subprocess
+    import sys
+
+    cfg = load_config(config_dir)
+    matcher = Matcher.from_config_dir(config_dir)
+    state = tmp_path / "state"
+    store = Store.open(state)
+    run_cycle(store, cfg, matcher, seed_site.base_url + "/feed.xml")
+    store.close()
+
+    def rematch() -> list[dict]:
+        res = subprocess.run([sys.executable, "-m", "flows.cli", "rematch", "--json", "--config", str(config_dir),
+                              "--state", str(state)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+        assert res.returncode == 0, res.stderr
+        return [_json.loads(l) for l in res.stdout.splitlines() if l.strip()]
+
+    assert rematch() == []
+    import yaml
+
+    data = yaml.safe_load((config_dir / "topics.yaml").read_text(encoding="utf-8"))
+    key = "topics"
+    topics = data[key]
+    if isinstance(topics, dict):
+        topics.pop("two_plus_two")
+    else:
+        data[key] = [t for t in topics if t.get("id") != "two_plus_two"]
+    (config_dir / "topics.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    changes = rematch()
+    assert {(c["change"], c["topic"]) for c in changes} == {("remove", "two_plus_two")}
+    assert len(changes) == 2  # seeds 000 and 001
