@@ -81,3 +81,29 @@ def test_feed_errors_and_recovery(store: Store) -> None:
     assert store.record_poll_success(feed.id, "new", '"e1"', None, "hash") is True
     row = store.feed_rows()[0]
     assert row["consecutive_errors"] == 0 and not row["dead"] and row["etag"] == '"e1"'
+
+
+def test_status_command_reports_feeds_and_dead_alerts_without_secrets(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    state = tmp_path / "state"
+    s = Store.open(state)
+    (feed,) = s.sync_feeds([("f1", "http://127.0.0.1/feed.xml", "Feed one")])
+    s.record_poll_failure(feed.id, "HTTP 503")
+    s.add_items(feed.id, [{"key": "g1", "link": "http://127.0.0.1/1", "title": "عنوان", "summary": "", "published": None}])
+    item = s.pending_items()[0]
+    s.finish_item(item.id, state="done", content_hash="h", text_="نص", sitename=None, topics=["a"],
+                  alerts_=[("a", "A", 1.0, [])], deliveries=[("mail", ["a"])])
+    row = s.due_deliveries()[0]
+    s.mark_failed(row["id"], "apprise reported failure", max_attempts=1)
+    s.close()
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, "-m", "flows.cli", "status", "--json", "--state", str(state)],
+                         cwd=root, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert data["feeds"][0]["last_error"] == "HTTP 503" and data["feeds"][0]["consecutive_errors"] == 1
+    assert data["outbox"] == {"dead": 1}
+    assert data["dead"][0]["channel"] == "mail" and data["dead"][0]["title"] == "عنوان"
