@@ -221,3 +221,22 @@ def test_rematch_shows_what_a_topic_change_would_add_and_remove(tmp_path: Path, 
     changes = rematch()
     assert {(c["change"], c["topic"]) for c in changes} == {("remove", "two_plus_two")}
     assert len(changes) == 2  # seeds 000 and 001
+
+
+def test_channel_password_never_reaches_logs_or_the_database(tmp_path: Path, config_dir: Path, seed_site, webhook,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    secret = "Pw-7f3kq9-SECRET"
+    monkeypatch.setenv("RAQIB_TEST_HOOK_URL", f"json://analyst:{secret}@127.0.0.1:{webhook.port}/alerts")
+    (config_dir / "alerts.yaml").write_text("channels:\n  - name: hook\n    url_env: RAQIB_TEST_HOOK_URL\n",
+                                            encoding="utf-8")
+    caplog.set_level(1)  # everything our loggers let through, at every level
+    cfg = load_config(config_dir)
+    matcher = Matcher.from_config_dir(config_dir)
+    store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    report = run_cycle(store, cfg, matcher, seed_site.base_url + "/feed.xml")
+    store.close()
+    assert report.sent == 4 and len(webhook.posts) == 4  # the password was used: the hook got the posts
+    assert secret not in caplog.text
+    for f in tmp_path.glob("raqib.db*"):
+        assert secret.encode() not in f.read_bytes()
