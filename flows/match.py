@@ -102,7 +102,7 @@ def word_key(word: str) -> str:
     if word.startswith("="):
         return word
     if _ARABIC_WORD_RE.match(word):
-        if word.startswith("ال") and len(word) - 2 >= _MIN_STEM:
+        if word.startswith("ال") and len(word) - 2 >= 3:
             return word[2:]
         return word
     return "=" + word
@@ -150,7 +150,7 @@ class _Topic:
     baseline: tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class _Hit:
     term: int
     start: int  # global piece index
@@ -191,6 +191,9 @@ _FURNITURE_RE = re.compile(
 )
 _BULLET_RE = re.compile(r"^\s*[•·▪●◦■►*\-–—]\s*")
 _ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
+# Scan tokens: runs of word characters and "+"; each is split into TOKEN_RE pieces (letters,
+# digits, +) by the cached analysis, which is much faster than tokenizing with TOKEN_RE itself.
+_SCAN_RE = re.compile(r"[\w+]+")
 _SENT_SPLIT_RE = re.compile(r"[.!?؟؛…]+[\"'”»)\]]*\s+")
 _LONG_PROSE = 20
 
@@ -204,7 +207,7 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
         s = line.strip()
         if not s:
             continue
-        ntok = len(TOKEN_RE.findall(s))
+        ntok = len(s.split())
         long_prose = ntok >= _LONG_PROSE and _ENDS_SENTENCE_RE.search(s) is not None
         m = _RELATED_RE.match(s)
         if m:
@@ -243,6 +246,7 @@ class Matcher:
         self._root = root.children
         self._term_text = term_text
         self._cache: dict[str, tuple[frozenset[int], ...]] = {}
+        self._word_cache: dict[str, tuple[frozenset[int], ...]] = {}
         # term id -> rules using it in a group: lets match() look only at rules with hits
         index: dict[int, set[tuple[int, int]]] = {}
         for ti, t in enumerate(topics):
@@ -342,16 +346,41 @@ class Matcher:
                 return k
             start = k + 1
 
-    def _analyze(self, tok: str) -> tuple[frozenset[int], ...]:
+    def _analyze(self, raw: str) -> tuple[frozenset[int], ...]:
+        """Pieces of a raw scan token (a run of word chars and +, see _SCAN_RE)."""
+        subs = TOKEN_RE.findall(raw)
+        if len(subs) == 1 and subs[0] == raw:
+            res = self._analyze_word(raw)
+        else:
+            res = tuple(p for sub in subs for p in self._analyze_word(sub))
+        self._cache[raw] = res
+        return res
+
+    def _sub_spans(self, raw: str, start: int) -> list[tuple[int, int]]:
+        """Char spans of the pieces of a raw scan token starting at ``start``."""
+        spans: list[tuple[int, int]] = []
+        for m in TOKEN_RE.finditer(raw):
+            tok = m.group(0)
+            a = start + m.start()
+            if len(self._analyze_word(tok)) == 1:
+                spans.append((a, a + len(tok)))
+            else:
+                k = self._split_point(tok)
+                spans.append((a, a + k))
+                spans.append((a + k, a + len(tok)))
+        return spans
+
+    def _analyze_word(self, tok: str) -> tuple[frozenset[int], ...]:
+        res = self._word_cache.get(tok)
+        if res is not None:
+            return res
         ks = self._lookup(tok)
         if ks:
             res: tuple[frozenset[int], ...] = (ks,)
         else:
             k = self._split_point(tok)
             res = (self._lookup(tok[:k]), self._lookup(tok[k:])) if k else (_EMPTY,)
-        if len(self._cache) > 300_000:
-            self._cache.clear()
-        self._cache[tok] = res
+        self._word_cache[tok] = res
         return res
 
     # ----------------------------------------------------------------- scanning
@@ -359,8 +388,15 @@ class Matcher:
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
         """lines: (line index, zone, normalized text). Returns sentences and term hits."""
         doc = _Doc()
+        if len(self._cache) > 300_000:  # bounded memory on a long-running worker
+            self._cache.clear()
+            self._word_cache.clear()
         cache = self._cache
-        root = self._root
+        cache_get = cache.__getitem__
+        root_get = self._root.get
+        findall = _SCAN_RE.findall
+        chain = itertools.chain.from_iterable
+        compress = itertools.compress
         hits = doc.hits
         gpos = 0
         for para, (li, zone, text) in enumerate(lines):
@@ -371,26 +407,25 @@ class Matcher:
                 chunk = text[pos:end]
                 s_start = pos
                 pos = nxt
-                toks = TOKEN_RE.findall(chunk)
+                toks = findall(chunk)
                 if not toks:
                     continue
-                pieces: list[frozenset[int]] = []
-                for tok in toks:
-                    a = cache.get(tok)
-                    if a is None:
-                        a = self._analyze(tok)
-                    pieces.extend(a)
+                for tok in set(toks).difference(cache):
+                    self._analyze(tok)
+                pieces = list(chain(map(cache_get, toks)))
                 sid = len(doc.sentences)
                 doc.sentences.append(_Sentence(li, s_start, end, zone, gpos, para))
                 npieces = len(pieces)
-                for i, ks in enumerate(pieces):
-                    if not ks:
-                        continue
-                    for k in ks:
-                        node = root.get(k)
+                for i in compress(range(npieces), pieces):
+                    for k in pieces[i]:
+                        node = root_get(k)
                         if node is None:
                             continue
-                        stack = [(i, node)]
+                        for term in node.ends:
+                            hits.setdefault(term, []).append(_Hit(term, gpos + i, gpos + i, sid, para))
+                        if not node.children or i + 1 >= npieces:
+                            continue
+                        stack = [(i + 1, c) for k2 in pieces[i + 1] if (c := node.children.get(k2)) is not None]
                         while stack:
                             j, nd = stack.pop()
                             for term in nd.ends:
@@ -427,6 +462,8 @@ class Matcher:
             by_topic.setdefault(ti, []).append(ri)
         out: list[TopicMatch] = []
         title_line = (title or "").strip()
+        mapped: dict[int, tuple[str, list[int]]] = {}
+        spans_of: dict[int, list[tuple[int, int]]] = {}
         for ti in sorted(by_topic):
             topic = self._topics[ti]
             score = 0.0
@@ -438,12 +475,13 @@ class Matcher:
                     score += rule.weight
                     firings.extend(fired)
             if score >= topic.threshold - 1e-9:
-                ev = self._evidence(firings, doc, orig_lines, title_line)
+                ev = self._evidence(firings, doc, orig_lines, title_line, mapped, spans_of)
                 out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
         return out
 
     def _evidence(self, firings: list[_Firing], doc: _Doc, orig_lines: list[str],
-                  title: str) -> tuple[Evidence, ...]:
+                  title: str, mapped: dict[int, tuple[str, list[int]]],
+                  spans_of: dict[int, list[tuple[int, int]]]) -> tuple[Evidence, ...]:
         # Evidence sentences: those holding a hit of a rule's first group (the key phrase); the
         # phrases shown are all the firing's hits inside those sentences.
         per_sent: dict[int, list[tuple[int, int]]] = {}
@@ -453,7 +491,6 @@ class Matcher:
                     per_sent.setdefault(h.sent, []).append((h.start, h.end))
         out: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
-        mapped: dict[int, tuple[str, list[int]]] = {}
         for sid in sorted(per_sent):
             s = doc.sentences[sid]
             orig = title if s.line < 0 else orig_lines[s.line]
@@ -462,7 +499,9 @@ class Matcher:
             if s.line not in mapped:
                 mapped[s.line] = normalize_with_map(orig)
             norm, idx = mapped[s.line]
-            spans = self._piece_spans(norm, s)
+            spans = spans_of.get(sid)
+            if spans is None:
+                spans = spans_of[sid] = self._piece_spans(norm, s)
             sent_text = _orig_span(orig, idx, s.start, s.end)
             phrases: list[str] = []
             for a, b in _merge_spans(per_sent[sid]):
@@ -481,15 +520,8 @@ class Matcher:
     def _piece_spans(self, norm_line: str, s: _Sentence) -> list[tuple[int, int]]:
         """Char spans (in the normalized line) of each piece of a sentence."""
         spans: list[tuple[int, int]] = []
-        for m in TOKEN_RE.finditer(norm_line, s.start, s.end):
-            tok = m.group(0)
-            a = self._cache.get(tok) or self._analyze(tok)
-            if len(a) == 1:
-                spans.append((m.start(), m.end()))
-            else:
-                k = self._split_point(tok)
-                spans.append((m.start(), m.start() + k))
-                spans.append((m.start() + k, m.end()))
+        for m in _SCAN_RE.finditer(norm_line, s.start, s.end):
+            spans.extend(self._sub_spans(m.group(0), m.start()))
         return spans
 
 
@@ -529,17 +561,21 @@ _Firing = tuple[frozenset[int], list[_Hit]]
 
 def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
     """Firings of a rule: (sentences of the first group's hits, all hits inside the window)."""
+    hit_terms = doc.hits.keys()
+    for g in rule.groups:
+        if g.terms.isdisjoint(hit_terms):
+            return []
     group_hits: list[list[_Hit]] = []
     for g in rule.groups:
-        hs = [h for t in g.terms for h in doc.hits.get(t, ())]
-        if hs and g.unless:
-            masks = [u for t in g.unless for u in doc.hits.get(t, ())]
+        hs = [h for t in g.terms & hit_terms for h in doc.hits[t]]
+        if hs and g.unless and not g.unless.isdisjoint(hit_terms):
+            masks = [u for t in g.unless & hit_terms for u in doc.hits[t]]
             if masks:
                 hs = [h for h in hs if not any(u.sent == h.sent and u.start <= h.end and h.start <= u.end for u in masks)]
         if not hs:
             return []
         group_hits.append(hs)
-    ex_hits = [[h for t in ex.terms for h in doc.hits.get(t, ())] for ex in rule.excludes]
+    ex_hits = [[h for t in ex.terms & hit_terms for h in doc.hits[t]] for ex in rule.excludes]
     firings: list[_Firing] = []
     w = rule.window
     seen_units: set[int] = set()

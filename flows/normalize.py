@@ -28,9 +28,9 @@ sign, so "2+2" and "الـ2+2" hold the three tokens 2 + 2 while "G5 + 1" is g 5
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
-from functools import lru_cache
 
 import pyarabic.araby as araby
 
@@ -65,26 +65,45 @@ for _i in range(10):
     _OWN_TABLE[0x06F0 + _i] = str(_i)  # Persian / extended Arabic-Indic
 
 _PRE_TABLE = {k: v for k, v in _OWN_TABLE.items() if k != 0x0621}
-_POST_TABLE = {0x0621: None}
 
 _PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
 # A sentence mark glued to a following letter (not a decimal point between digits).
-_GLUED_STOP_RE = re.compile(r"(?<!\d)([.!؟؛?])(?=[^\W\d_])|(?<=\d)([.!؟؛?])(?=[^\W\d_])")
+_GLUED_STOP_RE = re.compile(r"[.!؟؛?](?=[^\W\d_])")
 
 TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|\+")
 
 
+_TASHKEEL_RE = re.compile("[" + "".join(araby.TASHKEEL) + "]")
+_PRE_ITEMS = tuple((chr(k), v or "") for k, v in _PRE_TABLE.items())
+
+_HAMZA_CHARS = frozenset("آأإؤئ\u0654\u0655")
+
+
 def _chars(text: str) -> str:
-    """Steps 1-5: context-free character normalization."""
+    """Steps 1-5: context-free character normalization.
+
+    Each pyarabic call is guarded by a cheap presence test (its result is the same; pyarabic's
+    own checks are Python loops over every character, too slow for every article).
+    """
     if _PRESENTATION_RE.search(text):
         text = _PRESENTATION_RE.sub(_nfkc, text)
-    text = araby.strip_tashkeel(text)
-    text = araby.strip_tatweel(text)
-    text = text.translate(_PRE_TABLE)
-    text = araby.normalize_hamza(text, method="tasheel")
-    text = araby.normalize_alef(text)
-    text = araby.normalize_teh(text)
-    text = text.translate(_POST_TABLE)
+    m = _TASHKEEL_RE.search(text)
+    if m:
+        # pyarabic from the first mark on: its is_vocalized() loop then stops at once
+        text = text[: m.start()] + araby.strip_tashkeel(text[m.start():])
+    if "\u0640" in text:
+        text = araby.strip_tatweel(text)
+    for c, r in _PRE_ITEMS:
+        if c in text:
+            text = text.replace(c, r)
+    if not _HAMZA_CHARS.isdisjoint(text):
+        text = araby.normalize_hamza(text, method="tasheel")
+    if "\u0671" in text:
+        text = araby.normalize_alef(text)
+    if "\u0629" in text:
+        text = araby.normalize_teh(text)
+    if "\u0621" in text:
+        text = text.replace("\u0621", "")
     return text.lower()
 
 
@@ -104,9 +123,7 @@ def _space_after(m: re.Match[str]) -> str:
     return m.group(0) + " "
 
 
-@lru_cache(maxsize=4096)
-def _char(c: str) -> str:
-    return _chars(c)
+_CHAR_CACHE: dict[str, str] = {}
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
@@ -114,13 +131,20 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
 
     Slower than :func:`normalize`; used only to show evidence in the original text.
     """
-    out: list[str] = []
-    idx: list[int] = []
-    for i, c in enumerate(text):
-        n = _char(c)
-        if n:
-            out.append(n)
-            idx.extend([i] * len(n))
+    cc = _CHAR_CACHE
+    for c in set(text).difference(cc):
+        cc[c] = _chars(c)
+    outs = [cc[c] for c in text]
+    out = outs
+    lens = set(map(len, outs))
+    if lens <= {1}:
+        idx = list(range(len(text)))
+    elif lens <= {0, 1}:
+        idx = list(itertools.compress(range(len(text)), map(len, outs)))
+    else:
+        idx = []
+        for i, o in enumerate(outs):
+            idx.extend([i] * len(o))
     s = "".join(out)
     if "." in s or "؟" in s or "!" in s or "؛" in s or "?" in s:
         parts: list[str] = []
