@@ -114,6 +114,17 @@ outbox = Table(
 )
 Index("ix_outbox_status", outbox.c.status)
 
+# Digests sent (migration 3): one row per (channel, period) so a digest is never sent twice.
+digests = Table(
+    "digests", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),
+    Column("period", String(64), nullable=False),
+    Column("stories", Integer, nullable=False),
+    Column("sent_at", DateTime),
+    UniqueConstraint("channel", "period", name="uq_digests_channel_period"),
+)
+
 
 def _create_all(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds, items, alerts, outbox])
@@ -136,6 +147,7 @@ def _add_story_columns(conn: Connection) -> None:
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
     (2, "story fingerprints on items", _add_story_columns),
+    (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
 ]
 
 
