@@ -123,3 +123,112 @@ def test_missing_config_file(tmp_path: pathlib.Path) -> None:
     with pytest.raises(ConfigError) as ei:
         Matcher.from_config_dir(tmp_path)
     assert "not found" in str(ei.value)
+
+
+# ----------------------------------------------------------------------------- variant data
+
+import yaml  # noqa: E402
+
+from flows.topics_schema import TopicsFile, VariantsFile  # noqa: E402
+
+_VARIANTS = VariantsFile.model_validate(yaml.safe_load((CONFIG / "variants.yaml").read_text(encoding="utf-8")))
+
+
+def _one_set_matcher(name: str) -> Matcher:
+    spec = TopicsFile.model_validate({"topics": [{"id": "probe", "name": "probe", "rules": [
+        {"id": "r", "window": "sentence", "groups": [{"terms": [f"@{name}"]}]}]}]})
+    return Matcher.from_spec(spec, _VARIANTS)
+
+
+@pytest.mark.parametrize("name", sorted(_VARIANTS.sets))
+def test_every_variant_form_is_found(name: str) -> None:
+    m = _one_set_matcher(name)
+    for form in _VARIANTS.sets[name].forms:
+        if form.startswith("@"):
+            continue
+        texts = [f"قال مسؤول إن {form} في الخبر اليوم."]
+        if "\u0621" <= form[0] <= "\u064a":  # Arabic: with an attached clitic too
+            texts.append(f"وذكر التقرير أن و{form} أيضا في العنوان.")
+        for text in texts:
+            got = m.match(f"عنوان الخبر هنا\n{text}")
+            assert got and got[0].topic == "probe", (name, form, text)
+
+
+@pytest.mark.parametrize(
+    "term, text, expected",
+    [
+        ("بيونغ يانغ", "أعلنت بيونجيانج اليوم عن تجربة", True),  # auto set, written as one word
+        ("بيونغ يانغ", "أعلنت بيونج يانغ اليوم عن تجربة", True),
+        ("كيم جونغ أون", "وقال كيم جونج-أون إن بلاده", True),
+        ("كيم جونغ أون", "وقال كيم يونغ أون إن بلاده", True),
+        ("سول", "وقالت سيؤول اليوم إن", True),
+        ("سول", "وقالت سيئول اليوم إن", True),
+        ("الولايات المتحدة", "وقالت الولاياتالمتحدة إن", True),  # glued words
+        ("الردع الموسع", "في إطار تعزيزالردع الموسع", True),
+        ("2+2", "اجتماع “2+2″ المقبل", True),
+        ("2+2", "اجتماع الـ2+2 المقبل", True),
+        ("2+2", "مفاوضات 5 + 1 المقبلة", False),
+        ("2+2", "صيغة G5 + 1 المقبلة", False),
+        ("2+2", "نتيجة 12+2 في الامتحان", False),
+        ("جنود", "أرسلت جنودها إلى الجبهة", True),  # suffix
+        ("قوات", "نشر لقواتها في روسيا", True),  # clitic + suffix
+        ("القوات الكورية الشمالية", "القوات الكورية الجنوبية فقط", False),
+        ("عسكريين", "المعدات العسكرية والذخائر", False),
+    ],
+)
+def test_term_tolerance(term: str, text: str, expected: bool) -> None:
+    spec = TopicsFile.model_validate({"topics": [{"id": "probe", "name": "probe", "rules": [
+        {"id": "r", "window": "sentence", "groups": [{"terms": [term]}]}]}]})
+    m = Matcher.from_spec(spec, _VARIANTS)
+    assert bool(m.match(f"عنوان الخبر هنا للاختبار\n{text}")) is expected
+
+
+def test_unless_and_exclude_semantics() -> None:
+    spec = TopicsFile.model_validate({"topics": [{"id": "probe", "name": "probe", "rules": [
+        {"id": "r", "window": 5, "groups": [
+            {"terms": ["قوات"], "unless": ["القوات الروسية"]},
+            {"terms": ["كورسك"]}],
+         "exclude": [{"terms": ["ذخائر"], "window": "sentence"}]}]}]})
+    m = Matcher.from_spec(spec, _VARIANTS)
+    assert m.match("عنوان\nوصلت قوات جديدة إلى كورسك اليوم.")
+    assert not m.match("عنوان\nوصلت القوات الروسية إلى كورسك اليوم.")  # unless masks the hit
+    assert not m.match("عنوان\nوصلت قوات جديدة وذخائر إلى كورسك اليوم.")  # exclusion vetoes
+    assert not m.match("عنوان\nوصلت قوات جديدة أمس بعد رحلة طويلة جدا عبر عدة مدن إلى كورسك.")  # > 5 words
+
+
+def test_weights_and_threshold() -> None:
+    spec = TopicsFile.model_validate({"topics": [{"id": "probe", "name": "probe", "threshold": 1.5, "rules": [
+        {"id": "a", "weight": 1, "groups": [{"terms": ["كورسك"]}]},
+        {"id": "b", "weight": 0.5, "groups": [{"terms": ["جنود"]}]}]}]})
+    m = Matcher.from_spec(spec, _VARIANTS)
+    assert not m.match("عنوان الخبر\nمعارك في كورسك اليوم.")
+    (hit,) = m.match("عنوان الخبر\nجنود في كورسك اليوم.")
+    assert hit.score == 1.5
+
+
+def test_unreachable_threshold_is_an_error(tmp_path: pathlib.Path) -> None:
+    d = _copy_config(tmp_path)
+    p = d / "topics.yaml"
+    p.write_text(p.read_text(encoding="utf-8").replace("  - id: two_plus_two\n", "  - id: two_plus_two\n    threshold: 99\n", 1),
+                 encoding="utf-8")
+    with pytest.raises(ConfigError) as ei:
+        Matcher.from_config_dir(d)
+    assert ei.value.key == "topics[two_plus_two]" and "never be reached" in ei.value.message
+
+
+def test_bad_yaml_names_line(tmp_path: pathlib.Path) -> None:
+    d = _copy_config(tmp_path)
+    (d / "variants.yaml").write_text("sets:\n  a: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as ei:
+        Matcher.from_config_dir(d)
+    assert ei.value.file.endswith("variants.yaml") and "line" in ei.value.message
+
+
+def test_bullets_without_header_that_read_like_headlines_do_not_fire(matcher: Matcher) -> None:
+    text = (
+        "الحكومة تناقش الموازنة الجديدة للعام المقبل في جلسة طارئة\n"
+        "ناقش مجلس الوزراء مشروع الموازنة العامة للعام المقبل وأقر عددا من البنود.\n"
+        "  • كوريا الشمالية ترسل آلاف الجنود إلى روسيا\n"
+        "  • سول وواشنطن تعقدان اجتماع 2+2\n"
+    )
+    assert matcher.match(text) == []
