@@ -136,6 +136,20 @@ def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured
     _print_result(result, as_json)
 
 
+@app.command("digest")
+def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
+    """Send today's digest to every digest channel now (once per channel and day)."""
+    _setup_logging()
+    _validate(config, None)
+    from .runtime import prepare_prefect_env
+
+    prepare_prefect_env(state)
+    from .ingest import digest
+
+    sent = digest(config_dir=str(config), state_dir=str(state))
+    typer.echo(", ".join(f"{k}: {v} stories" for k, v in sent.items()) or "no digest sent")
+
+
 @app.command()
 def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Feeds (last poll, validators, errors), alerts by delivery state, dead alerts."""
@@ -236,7 +250,7 @@ def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
 def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
           port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
           interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10).")) -> None:
-    """Serve the scheduled `ingest` deployment on this machine until stopped."""
+    """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
     _setup_logging()
     _validate(config, None)
     from datetime import timedelta
@@ -251,10 +265,18 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
         proc = _start_local_server(state, port)
         typer.echo(f"started a local Prefect server at {os.environ['PREFECT_API_URL']}", err=True)
     try:
-        from .ingest import ingest
+        from prefect import serve as prefect_serve
+        from prefect.schedules import Cron
 
-        ingest.serve(name="raqib-ingest", interval=timedelta(minutes=minutes),
-                     parameters={"config_dir": str(config.resolve()), "state_dir": str(state.resolve())})
+        from .ingest import digest, ingest
+
+        settings = load_config(config).settings
+        params = {"config_dir": str(config.resolve()), "state_dir": str(state.resolve())}
+        prefect_serve(
+            ingest.to_deployment(name="raqib-ingest", interval=timedelta(minutes=minutes), parameters=params),
+            digest.to_deployment(name="raqib-digest", parameters=params,
+                                 schedules=[Cron(settings.digest_cron, timezone=settings.digest_timezone)]),
+        )
     finally:
         if proc is not None:
             proc.terminate()

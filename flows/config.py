@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from datetime import datetime
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -69,6 +70,9 @@ class ChannelConfig(_Strict):
     topics: list[str] | Literal["all"] = "all"
     # email: HTML message with a plain part; chat: short markdown; text: plain.
     format: Literal["auto", "email", "chat", "text"] = "auto"
+    # immediate: one message per story as it is found; digest: the day's stories on the digest
+    # schedule; both: the two.
+    mode: Literal["immediate", "digest", "both"] = "immediate"
 
     @field_validator("name")
     @classmethod
@@ -94,6 +98,21 @@ class Limits(_Strict):
     max_entries_per_feed: int = 200
     fetch_concurrency: int = 8
     retries: int = 2
+    # Requests at once to one host (host:port), per worker process: politeness toward each site.
+    per_host_concurrency: int = Field(2, ge=1)
+
+
+class Polling(_Strict):
+    """When each feed is polled again, and how long a worker may hold a claim.
+
+    A feed's interval halves after a poll that brought new items and doubles after one that did
+    not, within [min, max]; errors push the next poll out exponentially (Retry-After honoured).
+    """
+
+    min_interval_minutes: float = Field(5.0, gt=0)
+    max_interval_minutes: float = Field(24 * 60.0, gt=0)
+    # A claim (feed lease, item or outbox claim) left by a dead worker is free again after this.
+    lease_seconds: float = Field(600.0, gt=0)
 
 
 class Settings(_Strict):
@@ -105,11 +124,20 @@ class Settings(_Strict):
     # Copies of one report (wire copy, trimmed or edited rewrites) seen within this window are one
     # story: one alert, listing every outlet.
     story_window_hours: float = 48.0
+    # The digest deployment: a cron expression in `digest_timezone`, covering `digest_hours`.
+    digest_cron: str = "0 7 * * *"
+    digest_timezone: str = "Asia/Seoul"
+    digest_hours: float = 24.0
+    # A feed failing this many polls in a row is dead (still retried, shown in status, announced).
+    dead_after_errors: int = 10
+    # A channel failing this many sends in one cycle is announced on the operator channel.
+    channel_failures_to_announce: int = 3
     # Delivery attempts before an outbox entry is dead.
     max_delivery_attempts: int = 8
     user_agent: str = "raqib/0.1 (+news monitoring)"
     # Hosts ("host" or "host:port") that article links may reach although they are not public.
     allow_hosts: list[str] = Field(default_factory=list)
+    polling: Polling = Field(default_factory=Polling)
 
 
 class Channel(BaseModel):
@@ -121,12 +149,21 @@ class Channel(BaseModel):
     url: str
     topics: list[str] | Literal["all"]
     format: Literal["email", "chat", "text"]
+    mode: Literal["immediate", "digest", "both"] = "immediate"
 
     def wants(self, topic: str) -> bool:
         return self.topics == "all" or topic in self.topics
 
+    @property
+    def immediate(self) -> bool:
+        return self.mode in ("immediate", "both")
+
+    @property
+    def digest(self) -> bool:
+        return self.mode in ("digest", "both")
+
     def __repr__(self) -> str:  # keep the URL (and its password) out of reprs and tracebacks
-        return f"Channel(name={self.name!r}, topics={self.topics!r}, format={self.format!r})"
+        return f"Channel(name={self.name!r}, topics={self.topics!r}, format={self.format!r}, mode={self.mode!r})"
 
     __str__ = __repr__
 
@@ -235,7 +272,8 @@ def load_config(config_dir: Path, extra_notify_urls: list[str] | None = None) ->
         problem = check_url(url)
         if problem:
             raise ConfigError(str(alerts_file), f"channels[{i}] ({ch.name})", problem)
-        channels.append(Channel(name=ch.name, url=url, topics=ch.topics, format=_format_for(url, ch.format)))
+        channels.append(Channel(name=ch.name, url=url, topics=ch.topics, format=_format_for(url, ch.format),
+                                mode=ch.mode))
     env_urls = os.environ.get(NOTIFY_URLS_ENV, "").split()
     for j, url in enumerate([*env_urls, *(extra_notify_urls or [])]):
         source = NOTIFY_URLS_ENV if j < len(env_urls) else "--notify"
@@ -251,6 +289,18 @@ def load_config(config_dir: Path, extra_notify_urls: list[str] | None = None) ->
         raise ConfigError(str(alerts_file), "operator_channel", f"no channel named {alerts.operator_channel!r}")
     if not channels:
         channels.append(Channel(name="console", url="console://", topics="all", format="text"))
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(settings.digest_timezone)
+    except Exception:
+        raise ConfigError(str(settings_file), "digest_timezone", "unknown time zone") from None
+    from cronsim import CronSim, CronSimError  # Prefect's own cron parser dependency
+
+    try:
+        CronSim(settings.digest_cron, datetime.now())
+    except CronSimError as exc:
+        raise ConfigError(str(settings_file), "digest_cron", f"not a cron expression: {exc}") from None
     return Config(
         config_dir=config_dir,
         feeds=[f for f in feeds.feeds if f.enabled],

@@ -98,6 +98,24 @@ def ingest(config_dir: str = "config", state_dir: str = "state", feeds: list[dic
     return out
 
 
+@task(name="send-digests", retries=1, retry_delay_seconds=[30], cache_policy=NO_CACHE)
+def digest_task(store: Store, cfg: Config) -> dict[str, int]:
+    from .digest import send_digests
+
+    return send_digests(store, cfg, _logger())
+
+
+@flow(name="digest", log_prints=False)
+def digest(config_dir: str = "config", state_dir: str = "state") -> dict[str, int]:
+    """The day's stories per topic to every digest channel (the second, cron-scheduled deployment)."""
+    cfg = load_config(Path(config_dir))
+    store = Store.open(Path(state_dir))
+    try:
+        return digest_task(store, cfg)
+    finally:
+        store.close()
+
+
 def summarize(report: pipeline.CycleReport) -> dict[str, Any]:
     return {
         "feeds": len(report.feeds), "feed_errors": report.feed_errors, "new_items": report.new_items,

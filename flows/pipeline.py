@@ -266,6 +266,8 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
     alert_rows = [(m.topic, m.name, m.score, [e.to_dict() for e in m.evidence]) for m in matches]
     deliveries = []
     for ch in cfg.channels:
+        if not ch.immediate:  # digest-only channels hear of it on the digest schedule
+            continue
         wanted = [t for t in topics if ch.wants(t)]
         if wanted:
             deliveries.append((ch.name, wanted))

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import (
     Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-    UniqueConstraint, create_engine, event, func, select, text, update,
+    UniqueConstraint, and_, create_engine, event, func, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -55,6 +55,10 @@ feeds = Table(
     Column("next_poll_at", DateTime),
     Column("dead", Boolean, nullable=False, server_default=text("false")),
     Column("created_at", DateTime, nullable=False),
+    # Work sharing (migration 4): who polls the feed now and until when; its adaptive interval.
+    Column("lease_owner", String(200)),
+    Column("lease_until", DateTime),
+    Column("poll_interval_s", Float),
 )
 
 items = Table(
@@ -79,6 +83,9 @@ items = Table(
     # Story clustering (migration 2): MinHash of the body, and the id of the story's first item.
     Column("fingerprint", Text),
     Column("story_id", Integer),
+    # Work sharing (migration 4): the worker processing this pending item, until when.
+    Column("claimed_by", String(200)),
+    Column("claim_until", DateTime),
     UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
 )
 Index("ix_items_content_hash", items.c.content_hash)
@@ -110,6 +117,9 @@ outbox = Table(
     Column("last_error", Text),
     Column("created_at", DateTime, nullable=False),
     Column("sent_at", DateTime),
+    # Work sharing (migration 4): the worker sending this row (status `sending`), until when.
+    Column("claimed_by", String(200)),
+    Column("claim_until", DateTime),
     UniqueConstraint("item_id", "channel", name="uq_outbox_item_channel"),
 )
 Index("ix_outbox_status", outbox.c.status)
@@ -143,11 +153,32 @@ def _add_story_columns(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_items_matched_at ON items (matched_at)"))
 
 
+_CLAIM_COLUMNS = {
+    "feeds": (("lease_owner", "VARCHAR(200)"), ("lease_until", "TIMESTAMP"), ("poll_interval_s", "FLOAT")),
+    "items": (("claimed_by", "VARCHAR(200)"), ("claim_until", "TIMESTAMP")),
+    "outbox": (("claimed_by", "VARCHAR(200)"), ("claim_until", "TIMESTAMP")),
+}
+
+
+def _add_claim_columns(conn: Connection) -> None:
+    # Like migration 2: an older database lacks the columns, a new one got them from migration 1.
+    from sqlalchemy import inspect
+
+    for table, cols in _CLAIM_COLUMNS.items():
+        have = {c["name"] for c in inspect(conn).get_columns(table)}
+        for name, ddl in cols:
+            if name not in have:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+    if "ix_feeds_next_poll_at" not in {i["name"] for i in inspect(conn).get_indexes("feeds")}:
+        conn.execute(text("CREATE INDEX ix_feeds_next_poll_at ON feeds (next_poll_at)"))
+
+
 # Append-only. Each entry: (version, name, function of a Connection).
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
     (2, "story fingerprints on items", _add_story_columns),
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
+    (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
 ]
 
 
@@ -393,6 +424,47 @@ class Store:
                 label = site or name or url
                 if label not in out:
                     out.append(label)
+        return out
+
+    def alerted_since(self, since: datetime) -> list[dict[str, Any]]:
+        """Alerts created since ``since``: topic, story and the story's first item, oldest first."""
+        q = (select(alerts.c.topic, alerts.c.topic_name, alerts.c.created_at, items.c.id.label("item_id"),
+                    items.c.story_id, items.c.title, items.c.link, items.c.published_at)
+             .join(items, items.c.id == alerts.c.item_id)
+             .where(alerts.c.created_at >= since).order_by(alerts.c.created_at, alerts.c.id))
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(q).mappings()]
+
+    def digest_sent(self, channel: str, period: str) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(digests.c.id).where(
+                digests.c.channel == channel, digests.c.period == period,
+                digests.c.sent_at.is_not(None))).first() is not None
+
+    def record_digest(self, channel: str, period: str, stories: int) -> None:
+        with self.engine.begin() as conn:
+            if not self._insert_ignore(conn, digests, {"channel": channel, "period": period, "stories": stories,
+                                                       "sent_at": utcnow()}):
+                conn.execute(update(digests).where(digests.c.channel == channel, digests.c.period == period)
+                             .values(stories=stories, sent_at=utcnow()))
+
+    def latency_by_feed(self) -> list[dict[str, Any]]:
+        """Publication-to-delivery latency of sent alerts, per feed: count, median and worst seconds."""
+        q = (select(feeds.c.name, feeds.c.url, items.c.published_at, items.c.polled_at, outbox.c.sent_at)
+             .join(items, items.c.id == outbox.c.item_id).join(feeds, feeds.c.id == items.c.feed_id)
+             .where(outbox.c.status == "sent", outbox.c.sent_at.is_not(None)))
+        per: dict[str, list[float]] = {}
+        with self.engine.connect() as conn:
+            for name, url, published, polled, sent in conn.execute(q):
+                start = published or polled  # an item without a date counts from when it was polled
+                per.setdefault(name or url, []).append(max(0.0, (sent - start).total_seconds()))
+        out = []
+        for feed, values in sorted(per.items()):
+            values.sort()
+            mid = len(values) // 2
+            median = values[mid] if len(values) % 2 else (values[mid - 1] + values[mid]) / 2
+            out.append({"feed": feed, "alerts": len(values), "median_seconds": round(median, 1),
+                        "worst_seconds": round(values[-1], 1)})
         return out
 
     def matched_items(self) -> list[dict[str, Any]]:
