@@ -1,8 +1,9 @@
 """Fetch stage: bounded HTTP GETs with httpx, for feeds and article pages.
 
 Rules:
-- connect and read timeouts, plus a total deadline per request (a drip-feeding server cannot
-  hold a worker longer than ``total_timeout``);
+- connect and read timeouts, plus a total deadline per request that bounds every socket read
+  and write, headers included (a server that drips its status line, headers or body cannot hold
+  a worker longer than ``total_timeout``, whatever its pace);
 - the body is read as a stream and cut off at ``max_bytes`` (checked while reading, not after);
 - redirects are followed by hand, at most ``max_redirects``, and every hop is checked by the
   optional ``guard`` (the address guard) before it is requested;
@@ -14,10 +15,12 @@ Rules:
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable, Iterable
 from urllib.parse import urljoin
 
+import httpcore
 import httpx
 
 from .config import Limits
@@ -46,12 +49,67 @@ class Fetched:
     body: bytes
 
 
+# The monotonic deadline of the request running in this thread (None: no deadline).
+_deadline: ContextVar[float | None] = ContextVar("raqib_fetch_deadline", default=None)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket stream whose every read and write waits at most until the request's deadline.
+
+    httpx's timeouts are per read; a server sending one byte just inside the read timeout
+    would never trip them. Clamping each I/O wait to the time left ends such a request on time.
+    """
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    @staticmethod
+    def _clamp(timeout: float | None) -> float | None:
+        deadline = _deadline.get()
+        if deadline is None:
+            return timeout
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ReadTimeout("the request's total deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._clamp(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._clamp(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, self._clamp(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.SyncBackend):
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(super().connect_tcp(host, port, _DeadlineStream._clamp(timeout), local_address,
+                                                   socket_options))
+
+
 def make_client(limits: Limits, user_agent: str) -> httpx.Client:
+    pool_limits = httpx.Limits(max_connections=max(4, limits.fetch_concurrency * 2))
+    transport = httpx.HTTPTransport(limits=pool_limits)
+    # httpx has no option for the network backend; its pool does (httpcore's public parameter).
+    transport._pool = httpcore.ConnectionPool(
+        ssl_context=httpx.create_ssl_context(), max_connections=pool_limits.max_connections,
+        max_keepalive_connections=pool_limits.max_keepalive_connections,
+        keepalive_expiry=pool_limits.keepalive_expiry, network_backend=_DeadlineBackend())
     return httpx.Client(
         timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
         follow_redirects=False,
         headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
-        limits=httpx.Limits(max_connections=max(4, limits.fetch_concurrency * 2)),
+        transport=transport,
         trust_env=False,
     )
 
@@ -68,8 +126,19 @@ def _retry_after(value: str | None) -> float | None:
 def _get_once(client: httpx.Client, url: str, limits: Limits, max_bytes: int,
               headers: dict[str, str], guard: Callable[[str], None] | None) -> Fetched:
     deadline = time.monotonic() + limits.total_timeout
+    token = _deadline.set(deadline)
+    try:
+        return _follow(client, url, limits, max_bytes, headers, guard, deadline)
+    finally:
+        _deadline.reset(token)
+
+
+def _follow(client: httpx.Client, url: str, limits: Limits, max_bytes: int, headers: dict[str, str],
+            guard: Callable[[str], None] | None, deadline: float) -> Fetched:
     current = url
     for _hop in range(limits.max_redirects + 1):
+        if time.monotonic() > deadline:
+            raise FetchError(current, f"took longer than {limits.total_timeout:g}s", transient=True)
         if guard is not None:
             guard(current)
         try:
@@ -102,6 +171,8 @@ def _get_once(client: httpx.Client, url: str, limits: Limits, max_bytes: int,
                     chunks.append(chunk)
                 return Fetched(current, resp.status_code, resp.headers, b"".join(chunks))
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise FetchError(current, f"took longer than {limits.total_timeout:g}s", transient=True) from None
             raise FetchError(current, f"timeout ({exc.__class__.__name__})", transient=True) from None
         except httpx.TransportError as exc:
             raise FetchError(current, f"connection failed ({exc.__class__.__name__})", transient=True) from None

@@ -98,7 +98,11 @@ class StaticServer:
                 if not head and status != 304:
                     self.wfile.write(body)
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        class _Server(ThreadingHTTPServer):
+            # socketserver's default backlog of 5 refuses connections under parallel fetches.
+            request_queue_size = 128
+
+        self._httpd = _Server(("127.0.0.1", 0), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="raqib-httpserve", daemon=True)
 

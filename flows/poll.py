@@ -6,7 +6,9 @@ Rules:
 - a body whose hash equals the previous poll's is "nothing new" too, even with a new ETag
   (some servers change ETags on every request);
 - feedparser parses bytes we fetched (it has no timeout or size cap of its own), with the
-  response headers so the HTTP charset is honoured;
+  response headers so the HTTP charset is honoured; a feed that declares no charset (neither
+  HTTP nor XML) and is not valid UTF-8 is read as windows-1256, as Arabic sites without a
+  declaration mean (feedparser alone would guess windows-1252 and garble every title);
 - a body that is not a feed (an HTML page: ``version == ''`` and no entries) is an error;
   malformed XML that the loose parser still reads is accepted with a warning;
 - each entry gets a key: its guid, else its link, else a hash of title + summary;
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
@@ -73,9 +76,24 @@ def _entry_key(entry: feedparser.FeedParserDict) -> str:
     return "sha256:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()
 
 
+_XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.I)
+
+
+def _undeclared_arabic(body: bytes, headers: dict[str, str]) -> bytes:
+    """Re-encode an undeclared, non-UTF-8 body from windows-1256 to UTF-8."""
+    if "charset=" in headers.get("content-type", "").lower() or _XML_ENCODING.match(body[:300]):
+        return body
+    try:
+        body.decode("utf-8")
+        return body
+    except UnicodeDecodeError:
+        return body.decode("cp1256", errors="replace").encode("utf-8")
+
+
 def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: int = HARD_ENTRY_CAP) -> tuple[list[Entry], str | None, str | None]:
     """Parse feed bytes; returns (entries, feed title, warning). Raises ValueError if not a feed."""
-    parsed = feedparser.parse(body, response_headers=headers or {})
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    parsed = feedparser.parse(_undeclared_arabic(body, headers), response_headers=headers)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         raise ValueError(f"not an RSS/Atom feed{f' ({reason.__class__.__name__})' if reason else ''}")
