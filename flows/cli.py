@@ -157,7 +157,8 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
 
     store = Store.open(state)
     try:
-        data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries()}
+        data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries(),
+                "latency": store.latency_by_feed()}
     finally:
         store.close()
     if as_json:
@@ -168,13 +169,21 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
 
     console = Console()
     table = Table(title="feeds")
-    for col in ("name", "last poll", "status", "errors", "etag", "last error"):
+    for col in ("name", "last poll", "status", "errors", "next try", "validators", "last error"):
         table.add_column(col)
     for f in data["feeds"]:
+        validators = "/".join(v for v, k in (("ETag", "etag"), ("Last-Modified", "last_modified")) if f[k]) or "-"
         table.add_row(f["name"] or f["url"], str(f["last_polled_at"] or "-"), str(f["last_status"] or "-"),
-                      str(f["consecutive_errors"]) + (" (dead)" if f["dead"] else ""), "yes" if f["etag"] else "-",
-                      (f["last_error"] or "")[:80])
+                      str(f["consecutive_errors"]) + (" (dead)" if f["dead"] else ""),
+                      str(f.get("next_poll_at") or "-"), validators, (f["last_error"] or "")[:80])
     console.print(table)
+    if data["latency"]:
+        lat = Table(title="publication → delivery")
+        for col in ("feed", "alerts", "median", "worst"):
+            lat.add_column(col)
+        for row in data["latency"]:
+            lat.add_row(row["feed"], str(row["alerts"]), f"{row['median_seconds']:.0f} s", f"{row['worst_seconds']:.0f} s")
+        console.print(lat)
     console.print("alerts by state: " + (", ".join(f"{k}={v}" for k, v in sorted(data["outbox"].items())) or "none"))
     for d in data["dead"]:
         console.print(f"dead: channel={d['channel']} attempts={d['attempts']} {d['title']} ({d['last_error']})")

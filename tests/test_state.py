@@ -107,3 +107,27 @@ def test_status_command_reports_feeds_and_dead_alerts_without_secrets(tmp_path: 
     assert data["feeds"][0]["last_error"] == "HTTP 503" and data["feeds"][0]["consecutive_errors"] == 1
     assert data["outbox"] == {"dead": 1}
     assert data["dead"][0]["channel"] == "mail" and data["dead"][0]["title"] == "عنوان"
+
+
+def test_latency_by_feed_counts_from_publication_to_delivery(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from flows.state import outbox, utcnow
+
+    s = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    (feed,) = s.sync_feeds([("f1", "http://127.0.0.1/feed.xml", "Feed one")])
+    now = utcnow()
+    s.add_items(feed.id, [{"key": f"g{i}", "link": f"http://127.0.0.1/{i}", "title": f"t{i}", "summary": "",
+                           "published": now - timedelta(seconds=60 * (i + 1))} for i in range(3)])
+    for it in s.pending_items():
+        s.finish_item(it.id, state="done", content_hash=f"h{it.id}", text_="x", sitename=None, topics=["a"],
+                      alerts_=[("a", "A", 1.0, [])], deliveries=[("mail", ["a"])])
+    for row in s.due_deliveries():
+        s.mark_sent(row["id"])
+    with s.engine.begin() as conn:  # deliveries all at `now` exactly, for a checkable figure
+        conn.execute(update(outbox).values(sent_at=now))
+    (lat,) = s.latency_by_feed()
+    assert lat == {"feed": "Feed one", "alerts": 3, "median_seconds": 120.0, "worst_seconds": 180.0}
+    s.close()
