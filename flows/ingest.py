@@ -15,7 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from . import pipeline
+from . import operator, pipeline
 from .config import Config, FeedConfig, load_config
 from .fetch import make_client
 from .guard import make_guard
@@ -45,18 +45,22 @@ def process_items_task(store: Store, cfg: Config, matcher: Matcher,
 
 
 @task(name="deliver-alerts", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE)
-def deliver_task(store: Store, cfg: Config) -> tuple[int, int]:
-    return pipeline.deliver_due(store, cfg, _logger())
+def deliver_task(store: Store, cfg: Config, failures: dict[str, int]) -> tuple[int, int]:
+    return pipeline.deliver_due(store, cfg, _logger(), failures)
 
 
 def run_cycle(store: Store, cfg: Config, matcher: Matcher, *, feeds: list[FeedConfig] | None = None,
               ignore_age: bool = False, guard: Callable[[str], None] | None = None) -> pipeline.CycleReport:
     """One ingest cycle inside a flow run: poll, process, deliver, then record an artifact."""
+    before = {row["key"]: row for row in store.feed_rows()}
     # Feeds are the operator's own choice and are not guarded; article links are.
     outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, None)
     report = process_items_task(store, cfg, matcher, guard)
     report.feeds = outcomes
-    report.sent, report.send_failures = deliver_task(store, cfg)
+    failures: dict[str, int] = {}
+    report.sent, report.send_failures = deliver_task(store, cfg, failures)
+    notices = operator.feed_notices(store, cfg, before) + operator.channel_notices(cfg, failures)
+    operator.announce(cfg, notices, _logger())
     _artifact(report)
     return report
 

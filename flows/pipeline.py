@@ -27,16 +27,18 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import httpx
 
+from . import failpoints
 from .config import Config, FeedConfig
 from .extract import decode_html, extract_article
 from .fetch import FetchError, fetch_page
 from .match import Matcher
 from .normalize import normalize
 from .notify import AlertMessage, TopicEvidence, render, send
+from .claims import FeedQueue, HostLimiter, due_after, error_delay, next_interval, worker_id
 from .poll import poll_feed
 from .state import FeedRow, PendingItem, Store, utcnow
 from .stories import Fingerprint, fingerprint, same_story
@@ -106,12 +108,12 @@ def poll_one(store: Store, cfg: Config, client: httpx.Client, row: FeedRow, log:
         result = poll_feed(client, row.url, limits, etag=row.etag, last_modified=row.last_modified,
                            previous_hash=row.body_hash, guard=guard)
     except FetchError as err:
-        count = store.record_poll_failure(row.id, err.reason)
+        count = store.record_poll_failure(row.id, err.reason, next_poll_at=_backoff(cfg, err.retry_after))
         log.warning("feed poll failed feed=%r url=%s reason=%r consecutive_errors=%d", label, row.url, err.reason, count)
         return FeedOutcome(label, row.url, "error", error=err.reason)
     except Exception as err:  # a parser bug must not stop the other feeds
         reason = f"{err.__class__.__name__}: {err}"
-        store.record_poll_failure(row.id, reason)
+        store.record_poll_failure(row.id, reason, next_poll_at=_backoff(cfg, None))
         log.warning("feed poll failed feed=%r url=%s reason=%r", label, row.url, reason)
         return FeedOutcome(label, row.url, "error", error=reason)
 
@@ -133,7 +135,12 @@ def poll_one(store: Store, cfg: Config, client: httpx.Client, row: FeedRow, log:
             rows.append({"key": e.key, "link": e.link, "title": e.title, "summary": e.summary,
                          "published": e.published, "state": "old" if too_old else "pending"})
         outcome.new_items = store.add_items(row.id, rows)
-    recovered = store.record_poll_success(row.id, result.status, result.etag, result.last_modified, result.body_hash)
+    # Adaptive polling; a feed with entries left over (truncated) comes back soonest.
+    interval = next_interval(row.interval_s, outcome.new_items, cfg.settings.polling)
+    if truncated:
+        interval = cfg.settings.polling.min_interval_minutes * 60
+    recovered = store.record_poll_success(row.id, result.status, result.etag, result.last_modified, result.body_hash,
+                                          next_poll_at=due_after(interval), interval_s=interval)
     if truncated:
         store.clear_validators(row.id)
         log.info("feed=%r more than %d new entries: the rest wait for the next cycle", label, limits.max_entries_per_feed)
@@ -143,16 +150,44 @@ def poll_one(store: Store, cfg: Config, client: httpx.Client, row: FeedRow, log:
     return outcome
 
 
+def _backoff(cfg: Config, retry_after: float | None) -> Callable[[int], datetime]:
+    """When a failed feed is due again, given its consecutive error count."""
+    return lambda errors: due_after(error_delay(errors, retry_after, cfg.settings.polling))
+
+
 def poll_all(store: Store, cfg: Config, client: httpx.Client, log: logging.Logger, *,
              feeds: list[FeedConfig] | None = None, ignore_age: bool = False,
-             guard: Guard | None = None) -> list[FeedOutcome]:
-    """Poll every configured feed concurrently; one feed's failure never stops the others."""
+             guard: Guard | None = None, due_only: bool = False, owner: str | None = None) -> list[FeedOutcome]:
+    """Poll the configured feeds concurrently; one feed's failure never stops the others.
+
+    Each feed is polled under a lease, so concurrent runs (threads, processes, machines) split
+    the feeds and never poll one twice; a run polls a feed at most once. ``due_only`` (scheduled
+    runs): only feeds whose adaptive ``next_poll_at`` has come. Returns the outcomes of the feeds
+    this run polled, in config order.
+    """
     rows = store.sync_feeds((f.key, f.url, f.name) for f in (feeds if feeds is not None else cfg.feeds))
     if not rows:
         return []
-    workers = max(1, min(cfg.settings.limits.fetch_concurrency, len(rows)))
+    me = owner or worker_id()
+    started = utcnow()
+    limits = cfg.settings.limits
+    workers = max(1, min(limits.fetch_concurrency, len(rows)))
+    queue = FeedQueue(lambda n, ids: store.claim_feeds(me, ids, limit=n, lease_seconds=cfg.settings.polling.lease_seconds,
+                                                       due_only=due_only, polled_before=started),
+                      [r.id for r in rows], batch=workers)
+    hosts = HostLimiter(limits.per_host_concurrency)
+    done: dict[int, FeedOutcome] = {}
+
+    def work() -> None:
+        while (row := queue.next()) is not None:
+            with hosts.slot(row.url):
+                done[row.id] = poll_one(store, cfg, client, row, log, ignore_age=ignore_age, guard=guard)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-poll") as pool:
-        return list(pool.map(lambda r: poll_one(store, cfg, client, r, log, ignore_age=ignore_age, guard=guard), rows))
+        for f in [pool.submit(work) for _ in range(workers)]:
+            f.result()
+    failpoints.hit("after_poll")
+    return [done[r.id] for r in rows if r.id in done]
 
 
 # -- process ------------------------------------------------------------------------------
@@ -168,8 +203,8 @@ class _Page:
 
 
 def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard | None) -> _Page:
-    if not item.link:
-        return _Page(item, None, None, None, "entry has no link")
+    if not item.link:  # nothing to fetch, now or later: match the feed's own text at once
+        return _Page(item, None, None, None, "entry has no link", refused=True)
     try:
         got = fetch_page(client, item.link, cfg.settings.limits, guard=guard)
         ctype = got.headers.get("content-type")
@@ -189,18 +224,29 @@ def content_hash(text: str) -> str:
 
 
 def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Matcher, log: logging.Logger,
-                    *, guard: Guard | None = None, limit: int = 10_000) -> CycleReport:
+                    *, guard: Guard | None = None, limit: int = 10_000, owner: str | None = None) -> CycleReport:
     """Fetch, extract and match pending items; write alerts and their outbox rows."""
     report = CycleReport()
-    pending = store.pending_items(limit=limit)
+    # Items are claimed a few batches at a time, so concurrent runs split them and never fetch
+    # or match one twice; an item of a worker that died is free again when its claim expires.
+    me = owner or worker_id()
+    limits = cfg.settings.limits
+    claims = _ItemClaims(store, me, cfg.settings.polling.lease_seconds, batch=2 * limits.fetch_concurrency, limit=limit)
+    pending = claims.next_batch()
     if not pending:
         return report
     since = utcnow() - timedelta(hours=cfg.settings.story_window_hours)
     recent = _RecentStories([(i, s, Fingerprint.from_str(fp)) for i, s, fp in store.recent_fingerprints(since, -1)])
-    workers = max(1, min(cfg.settings.limits.fetch_concurrency, len(pending)))
+    workers = max(1, min(limits.fetch_concurrency, len(pending)))
+    hosts = HostLimiter(limits.per_host_concurrency)
+
+    def polite_download(it: PendingItem) -> _Page:
+        with hosts.slot(it.link):
+            return _download(client, cfg, it, guard)
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-fetch") as pool:
         # Downloads run in threads; extraction and matching (CPU) run here as pages arrive.
-        for page in pool.map(lambda it: _download(client, cfg, it, guard), pending):
+        for page in claims.pages(pool, polite_download, pending):
             item = page.item
             text: str | None = None
             sitename = None
@@ -223,8 +269,39 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
                 log.warning("page failed (%s) after %d attempt(s), matching the feed summary instead item=%r url=%s",
                             page.error, attempts, item.title, item.link)
                 text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
-            _finish(store, cfg, matcher, item, text, sitename, report, log, recent)
+            _finish(store, cfg, matcher, item, text, sitename, report, log, recent,
+                    note=None if page.error is None else f"matched on the feed summary: {page.error}")
     return report
+
+
+@dataclass
+class _ItemClaims:
+    """The pending items one run claims, batch by batch, at most ``limit`` in all."""
+
+    store: Store
+    owner: str
+    lease_seconds: float
+    batch: int
+    limit: int
+    after_id: int = 0
+    taken: int = 0
+
+    def next_batch(self) -> list[PendingItem]:
+        want = min(self.batch, self.limit - self.taken)
+        got = self.store.claim_items(self.owner, limit=want, lease_seconds=self.lease_seconds,
+                                     after_id=self.after_id) if want > 0 else []
+        if got:
+            self.after_id = got[-1].id
+            self.taken += len(got)
+        return got
+
+    def pages(self, pool: ThreadPoolExecutor, download: Callable[[PendingItem], "_Page"],
+              first: list[PendingItem]) -> Iterator["_Page"]:
+        """Downloaded pages of ``first``, then of each next claimed batch, until none is left."""
+        batch = first
+        while batch:
+            yield from pool.map(download, batch)
+            batch = self.next_batch()
 
 
 @dataclass
@@ -241,13 +318,13 @@ class _RecentStories:
 
 
 def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text: str, sitename: str | None,
-            report: CycleReport, log: logging.Logger, recent: _RecentStories) -> None:
+            report: CycleReport, log: logging.Logger, recent: _RecentStories, note: str | None = None) -> None:
     digest = content_hash(text)
     report.processed += 1
     earlier_story = store.hash_seen(digest, exclude_item=item.id)
     if earlier_story is not None:
         store.finish_item(item.id, state="duplicate", content_hash=digest, text_=text, sitename=sitename,
-                          topics=[], alerts_=[], deliveries=[], story_id=earlier_story)
+                          topics=[], alerts_=[], deliveries=[], story_id=earlier_story, note=note)
         report.duplicates += 1
         log.info("duplicate content item=%r url=%s", item.title, item.link)
         return
@@ -271,21 +348,27 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
         wanted = [t for t in topics if ch.wants(t)]
         if wanted:
             deliveries.append((ch.name, wanted))
+    failpoints.hit("after_extract")
     store.finish_item(item.id, state="done", content_hash=digest, text_=text, sitename=sitename,
                       topics=topics, alerts_=alert_rows, deliveries=deliveries, fingerprint=fp.to_str(),
-                      story_id=story_id)
+                      story_id=story_id, note=note)
     published = item.published_at.isoformat() + "Z" if item.published_at else None
     for m in matches:
         report.alerts.append(AlertRecord(m.topic, m.name, item.link, item.title, item.feed_name, published,
                                          [e.to_dict() for e in m.evidence]))
     if matches:
         log.info("matched item=%r topics=%s", item.title, ",".join(topics))
+    failpoints.hit("after_item")
 
 
 # -- deliver ------------------------------------------------------------------------------
 
-def deliver_due(store: Store, cfg: Config, log: logging.Logger) -> tuple[int, int]:
-    """Send every due outbox row; returns (sent, failed)."""
+def deliver_due(store: Store, cfg: Config, log: logging.Logger,
+                failures: dict[str, int] | None = None, owner: str | None = None) -> tuple[int, int]:
+    """Send every due outbox row; returns (sent, failed). ``failures`` collects failures per channel.
+
+    A row is sent only by the worker whose conditional claim (`Store.claim_delivery`) won it."""
+    me = owner or worker_id()
     channels = {c.name: c for c in cfg.channels}
     sent = failed = 0
     for row in store.due_deliveries():
@@ -293,6 +376,8 @@ def deliver_due(store: Store, cfg: Config, log: logging.Logger) -> tuple[int, in
         if channel is None:
             log.warning("outbox row %d names channel %r, which is no longer configured", row["id"], row["channel"])
             continue
+        if not store.claim_delivery(row["id"], me, cfg.settings.polling.lease_seconds):
+            continue  # another worker is sending it, or has sent it
         found = store.alerts_for_item(row["item_id"])
         wanted = [t for t in json.loads(row["topics"]) if t in found]
         msg = AlertMessage(
@@ -302,13 +387,16 @@ def deliver_due(store: Store, cfg: Config, log: logging.Logger) -> tuple[int, in
             published=row["published_at"].strftime("%Y-%m-%d %H:%M UTC") if row["published_at"] else None,
             topics=[TopicEvidence(t, found[t]["name"], found[t]["evidence"]) for t in wanted],
         )
-        store.mark_sending(row["id"])
         ok = send(channel, render(msg, channel.format))
         if ok:
+            failpoints.hit("after_send")  # the one window: accepted by the channel, not yet recorded
             store.mark_sent(row["id"])
             sent += 1
+            failpoints.hit("between_sends")
         else:
             status = store.mark_failed(row["id"], "apprise reported failure", cfg.settings.max_delivery_attempts)
             failed += 1
+            if failures is not None:
+                failures[channel.name] = failures.get(channel.name, 0) + 1
             log.warning("delivery failed channel=%s item=%r status=%s", channel.name, msg.title, status)
     return sent, failed

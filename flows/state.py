@@ -19,7 +19,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import (
     Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text,
@@ -224,6 +224,7 @@ class FeedRow:
     body_hash: str | None
     consecutive_errors: int
     dead: bool
+    interval_s: float | None = None  # the feed's adaptive poll interval (None: never polled)
 
 
 @dataclass(frozen=True)
@@ -293,40 +294,141 @@ class Store:
 
     # -- feeds ----------------------------------------------------------------------------
     def sync_feeds(self, configured: Iterable[tuple[str, str, str | None]]) -> list[FeedRow]:
-        """Make sure every configured (key, url, name) has a row; returns them in config order."""
-        out: list[FeedRow] = []
+        """Make sure every configured (key, url, name) has a row; returns them in config order.
+
+        Existing rows are read in chunks and only missing or changed ones are written, so a run
+        over many feeds costs a few queries rather than three per feed."""
+        wanted = list(configured)
         with self.engine.begin() as conn:
-            for key, url, name in configured:
-                self._insert_ignore(conn, feeds, {"key": key, "url": url, "name": name, "created_at": utcnow(),
-                                                  "consecutive_errors": 0, "dead": False})
+            have = self._feed_rows_by_key(conn, [k for k, _, _ in wanted])
+            stale = [(k, u, n) for k, u, n in wanted if k not in have or (have[k].url, have[k].name) != (u, n)]
+            for key, url, name in stale:
+                if key not in have:
+                    self._insert_ignore(conn, feeds, {"key": key, "url": url, "name": name, "created_at": utcnow(),
+                                                      "consecutive_errors": 0, "dead": False})
                 conn.execute(update(feeds).where(feeds.c.key == key).values(url=url, name=name))
-                row = conn.execute(select(feeds).where(feeds.c.key == key)).mappings().one()
-                out.append(FeedRow(row["id"], row["key"], row["url"], row["name"], row["etag"],
-                                   row["last_modified"], row["body_hash"], row["consecutive_errors"], bool(row["dead"])))
+            if stale:
+                have.update(self._feed_rows_by_key(conn, [k for k, _, _ in stale]))
+        return [have[k] for k, _, _ in wanted]
+
+    @staticmethod
+    def _feed_row(row: Any) -> FeedRow:
+        return FeedRow(row["id"], row["key"], row["url"], row["name"], row["etag"], row["last_modified"],
+                       row["body_hash"], row["consecutive_errors"], bool(row["dead"]), row["poll_interval_s"])
+
+    def _feed_rows_by_key(self, conn: Connection, keys: Sequence[str]) -> dict[str, FeedRow]:
+        out: dict[str, FeedRow] = {}
+        for i in range(0, len(keys), 500):
+            for row in conn.execute(select(feeds).where(feeds.c.key.in_(list(keys[i:i + 500])))).mappings():
+                out[row["key"]] = self._feed_row(row)
         return out
 
-    def record_poll_success(self, feed_id: int, status: str, etag: str | None, last_modified: str | None,
-                            body_hash: str | None) -> bool:
-        """Returns True if the feed had been failing (it recovered)."""
+    # -- claims -----------------------------------------------------------------------------
+    # Workers (threads, processes, machines) share one database and never do the same work: a
+    # feed is polled under a lease, a pending item processed under a claim, an outbox row sent
+    # under a claim. Each claim is one conditional UPDATE, so exactly one worker wins it:
+    # PostgreSQL picks rows with FOR UPDATE SKIP LOCKED; SQLite serializes writers, and an UPDATE
+    # that opens its transaction takes the write lock before it reads. A claim has an expiry, so
+    # the work of a worker that died is free again once its lease runs out.
+
+    def claim_feeds(self, owner: str, ids: Sequence[int], *, limit: int, lease_seconds: float,
+                    due_only: bool, polled_before: datetime | None = None) -> list[FeedRow]:
+        """Lease up to ``limit`` of the feeds ``ids`` to ``owner``; returns the leased rows.
+
+        A feed is free when it has no lease or its lease expired. ``due_only``: only feeds whose
+        ``next_poll_at`` has come. ``polled_before``: only feeds not polled since then (a run passes
+        its start, so it never polls a feed twice, nor one another worker polled meanwhile)."""
+        if not ids or limit <= 0:
+            return []
         now = utcnow()
+        free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
+        cond = [feeds.c.id.in_(list(ids)), free]
+        if due_only:
+            cond.append(or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now))
+        if polled_before is not None:
+            cond.append(or_(feeds.c.last_polled_at.is_(None), feeds.c.last_polled_at < polled_before))
+        pick = select(feeds.c.id).where(*cond).order_by(feeds.c.next_poll_at.nulls_first(), feeds.c.id).limit(limit)
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            stmt = (update(feeds).where(feeds.c.id.in_(pick.scalar_subquery()), free)
+                    .values(lease_owner=owner, lease_until=now + timedelta(seconds=lease_seconds))
+                    .returning(*feeds.c))
+            rows = [self._feed_row(r) for r in conn.execute(stmt).mappings()]
+        return sorted(rows, key=lambda r: r.id)
+
+    def claim_items(self, owner: str, *, limit: int, lease_seconds: float, after_id: int = 0) -> list[PendingItem]:
+        """Claim up to ``limit`` pending items with ids above ``after_id`` for ``owner``, oldest first.
+
+        A run moves ``after_id`` past what it claimed, so an item that failed in this run (and was
+        released) waits for the next run instead of being retried at once."""
+        now = utcnow()
+        free = or_(items.c.claim_until.is_(None), items.c.claim_until < now)
+        pick = (select(items.c.id).where(items.c.state == "pending", items.c.id > after_id, free)
+                .order_by(items.c.id).limit(limit))
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                pick = pick.with_for_update(skip_locked=True)
+            ids = list(conn.execute(
+                update(items).where(items.c.id.in_(pick.scalar_subquery()), items.c.state == "pending", free)
+                .values(claimed_by=owner, claim_until=now + timedelta(seconds=lease_seconds))
+                .returning(items.c.id)).scalars())
+            if not ids:
+                return []
+            q = (select(items, feeds.c.name.label("feed_name"), feeds.c.url.label("feed_url"))
+                 .join(feeds, feeds.c.id == items.c.feed_id).where(items.c.id.in_(ids)).order_by(items.c.id))
+            return [PendingItem(r["id"], r["feed_id"], r["feed_name"] or r["feed_url"], r["link"], r["title"] or "",
+                                r["summary"] or "", r["published_at"], r["polled_at"], r["attempts"])
+                    for r in conn.execute(q).mappings()]
+
+    def claim_delivery(self, outbox_id: int, owner: str, lease_seconds: float) -> bool:
+        """Mark an outbox row `sending` for ``owner``; False when another worker has it (or sent it).
+
+        Claimable: a due `pending` row, or a `sending` row whose claim expired (its worker died
+        between claiming and recording the outcome: the one at-least-once window)."""
+        now = utcnow()
+        due = or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
+        expired = or_(outbox.c.claim_until.is_(None), outbox.c.claim_until < now)
+        with self.engine.begin() as conn:
+            res = conn.execute(update(outbox).where(
+                outbox.c.id == outbox_id,
+                or_(and_(outbox.c.status == "pending", due), and_(outbox.c.status == "sending", expired)),
+            ).values(status="sending", claimed_by=owner, claim_until=now + timedelta(seconds=lease_seconds)))
+            return res.rowcount == 1
+
+    def record_poll_success(self, feed_id: int, status: str, etag: str | None, last_modified: str | None,
+                            body_hash: str | None, *, next_poll_at: datetime | None = None,
+                            interval_s: float | None = None) -> bool:
+        """Record a good poll and release the feed's lease; True if the feed had been failing."""
+        now = utcnow()
+        extra = {} if interval_s is None else {"poll_interval_s": interval_s}
         with self.engine.begin() as conn:
             before = conn.execute(select(feeds.c.consecutive_errors).where(feeds.c.id == feed_id)).scalar() or 0
             conn.execute(update(feeds).where(feeds.c.id == feed_id).values(
                 etag=etag, last_modified=last_modified, body_hash=body_hash, last_polled_at=now,
                 last_success_at=now, last_status=status, last_error=None, consecutive_errors=0, dead=False,
-                next_poll_at=None))
+                next_poll_at=next_poll_at, lease_owner=None, lease_until=None, **extra))
         return before > 0
 
-    def record_poll_failure(self, feed_id: int, reason: str, next_poll_at: datetime | None = None,
+    def record_poll_failure(self, feed_id: int, reason: str,
+                            next_poll_at: datetime | Callable[[int], datetime] | None = None,
                             dead_after: int = 0) -> int:
-        """Record a failed poll; returns the consecutive error count."""
+        """Record a failed poll and release the feed's lease; returns the consecutive error count.
+
+        ``next_poll_at`` may be a function of that count (the backoff needs it)."""
         now = utcnow()
         with self.engine.begin() as conn:
             count = (conn.execute(select(feeds.c.consecutive_errors).where(feeds.c.id == feed_id)).scalar() or 0) + 1
+            when = next_poll_at(count) if callable(next_poll_at) else next_poll_at
             conn.execute(update(feeds).where(feeds.c.id == feed_id).values(
                 last_polled_at=now, last_status="error", last_error=reason[:2000], consecutive_errors=count,
-                next_poll_at=next_poll_at, dead=bool(dead_after and count >= dead_after)))
+                next_poll_at=when, dead=bool(dead_after and count >= dead_after), lease_owner=None,
+                lease_until=None))
         return count
+
+    def mark_feed_dead(self, feed_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(dead=True))
 
     def clear_validators(self, feed_id: int) -> None:
         """Forget ETag / Last-Modified / body hash so the next poll reads the whole feed again."""
@@ -381,13 +483,13 @@ class Store:
                     sitename: str | None, topics: list[str],
                     alerts_: Sequence[tuple[str, str, float, list[dict[str, Any]]]],
                     deliveries: Sequence[tuple[str, list[str]]], fingerprint: str | None = None,
-                    story_id: int | None = None) -> None:
+                    story_id: int | None = None, note: str | None = None) -> None:
         """Record an item's outcome, its alerts and their outbox rows in one transaction."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(update(items).where(items.c.id == item_id).values(
                 state=state, content_hash=content_hash, text=text_, sitename=sitename,
-                topics=json.dumps(topics), matched_at=now, last_error=None, fingerprint=fingerprint,
+                topics=json.dumps(topics), matched_at=now, last_error=note, fingerprint=fingerprint,
                 story_id=story_id if story_id is not None else item_id))
             for topic, name, score, evidence in alerts_:
                 self._insert_ignore(conn, alerts, {"item_id": item_id, "topic": topic, "topic_name": name,
@@ -487,7 +589,7 @@ class Store:
             attempts = (conn.execute(select(items.c.attempts).where(items.c.id == item_id)).scalar() or 0) + 1
             conn.execute(update(items).where(items.c.id == item_id).values(
                 attempts=attempts, last_error=reason[:2000],
-                state="failed" if attempts >= give_up_after else "pending"))
+                state="failed" if attempts >= give_up_after else "pending", claimed_by=None, claim_until=None))
         return attempts
 
     def item_count(self) -> int:

@@ -44,7 +44,7 @@ def test_scheduled_run_fires_and_alerts(tmp_path: Path, config_dir: Path) -> Non
                         alerts = sum(store.outbox_counts().values())
                     finally:
                         store.close()
-                    if alerts:
+                    if alerts >= 4:  # items finish one by one: do not stop while the run is midway
                         break
             assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:] if proc.stdout else ""
             assert alerts == 4  # one console message per seed article that matched a topic

@@ -1,0 +1,72 @@
+"""Operator notices: nothing stops silently.
+
+Rules:
+- a feed whose consecutive failed polls reach `dead_after_errors` is marked dead and announced
+  once (on the poll that crossed the line); a dead or failing feed that answers again is
+  announced as recovered (only if it had been announced dead);
+- a channel that failed `channel_failures_to_announce` or more sends in one cycle is announced;
+- notices go to `operator_channel` (a channel name in alerts.yaml) as plain text, never to
+  the analysts' channels; with no operator channel they are logged as warnings only;
+- a notice names the feed or channel and the last reason, never a channel URL.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import apprise
+
+from .config import Config
+from .notify import Rendered, send
+from .state import Store
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: str  # feed_dead | feed_recovered | channel_failing
+    subject: str
+    text: str
+
+
+def feed_notices(store: Store, cfg: Config, before: dict[str, dict[str, Any]]) -> list[Notice]:
+    """Compare feed rows from before the poll with now; mark newly dead feeds; return notices."""
+    limit = cfg.settings.dead_after_errors
+    notices: list[Notice] = []
+    for row in store.feed_rows():
+        old = before.get(row["key"])
+        was_errors = old["consecutive_errors"] if old else 0
+        label = row["name"] or row["url"]
+        if row["consecutive_errors"] >= limit > was_errors:
+            store.mark_feed_dead(row["id"])
+            notices.append(Notice("feed_dead", f"رقيب: المصدر متوقف — {label}",
+                                  f"feed {label} failed {row['consecutive_errors']} polls in a row and is marked dead "
+                                  f"(still retried). Last error: {row['last_error']}"))
+        elif old is not None and old["dead"] and row["consecutive_errors"] == 0:
+            notices.append(Notice("feed_recovered", f"رقيب: المصدر عاد — {label}",
+                                  f"feed {label} answers again after {was_errors} failed polls."))
+    return notices
+
+
+def channel_notices(cfg: Config, failures: dict[str, int]) -> list[Notice]:
+    limit = cfg.settings.channel_failures_to_announce
+    return [Notice("channel_failing", f"رقيب: قناة لا تستقبل — {name}",
+                   f"channel {name} failed {n} sends this cycle; the alerts wait in the outbox and are retried.")
+            for name, n in sorted(failures.items()) if n >= limit and name != cfg.operator_channel]
+
+
+def announce(cfg: Config, notices: list[Notice], log: logging.Logger) -> int:
+    """Send notices to the operator channel; returns how many were delivered."""
+    for n in notices:
+        log.warning("operator notice %s: %s", n.kind, n.text)
+    if not notices or not cfg.operator_channel:
+        return 0
+    channel = next(c for c in cfg.channels if c.name == cfg.operator_channel)
+    delivered = 0
+    for n in notices:
+        if send(channel, Rendered(n.subject, n.text, apprise.NotifyFormat.TEXT)):
+            delivered += 1
+        else:
+            log.warning("operator channel %s did not accept a notice", channel.name)
+    return delivered

@@ -1,0 +1,203 @@
+"""Scale-out: worker processes sharing one database never do the same work, and a worker killed
+while it holds a lease loses nothing. Real processes (`python -m flows.worker`), real loopback
+sites, real SQLite and PostgreSQL (PostgreSQL only when RAQIB_TEST_POSTGRES_URL is set)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+from sqlalchemy import create_engine, select, text
+
+from flows.httpserve import Route, StaticServer
+from flows.state import Store, feeds, items, outbox
+from tests.conftest import ROOT, Webhook
+from tests.scale_site import build_sites, delayed
+
+PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database: a SQLite file, or a new PostgreSQL schema (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'raqib.db'}"
+        return
+    if not PG_URL:
+        pytest.skip("set RAQIB_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) "
+                    "to run the scale tests on PostgreSQL")
+    schema = "scale_" + uuid.uuid4().hex[:10]
+    admin = create_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f"CREATE SCHEMA {schema}"))
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as c:
+        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+def _config(config_dir: Path, feed_urls: list[str], host: str, hook: Webhook, lease: float = 600) -> None:
+    (config_dir / "feeds.yaml").write_text(
+        "feeds:\n" + "".join(f"  - url: {u}\n    name: site-{i}\n    id: site-{i}\n" for i, u in enumerate(feed_urls)),
+        encoding="utf-8")
+    (config_dir / "alerts.yaml").write_text(
+        f"channels:\n  - name: hook\n    url: 'json://127.0.0.1:{hook.port}/alerts'\n", encoding="utf-8")
+    (config_dir / "settings.yaml").write_text(
+        "max_age_hours: 0\n"
+        f"allow_hosts: ['{host}']\n"
+        "limits:\n  fetch_concurrency: 4\n  per_host_concurrency: 2\n  read_timeout: 30\n  total_timeout: 60\n"
+        f"polling:\n  lease_seconds: {lease}\n", encoding="utf-8")
+
+
+def _worker(config_dir: Path, db_url: str, go: Path | None = None) -> subprocess.Popen[str]:
+    """`python -m flows.worker` (a scheduled run: feeds that are due) on the shared database; waits
+    for ``go`` to exist first, so that processes started one after the other begin together."""
+    code = ("import sys, time, pathlib\n"
+            "from flows import worker\n"
+            "go = sys.argv[1]\n"
+            "while go and not pathlib.Path(go).exists(): time.sleep(0.02)\n"
+            "raise SystemExit(worker.main(sys.argv[2:]))\n")
+    env = {**os.environ, "RAQIB_DATABASE_URL": db_url}
+    return subprocess.Popen([sys.executable, "-c", code, str(go or ""), "--config", str(config_dir)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+
+
+def _result(proc: subprocess.Popen[str], timeout: float = 180) -> dict:
+    out, err = proc.communicate(timeout=timeout)
+    assert proc.returncode == 0, err[-3000:]
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _posts_per_headline(hook: Webhook, headlines: list[str]) -> Counter[str]:
+    got: Counter[str] = Counter()
+    for body in hook.json_posts():
+        blob = json.dumps(body, ensure_ascii=False)
+        for h in headlines:
+            if h in blob:
+                got[h] += 1
+    return got
+
+
+def _article_fetches(server: StaticServer) -> Counter[str]:
+    return Counter(p for p in server.paths_requested() if "/articles/" in p)
+
+
+def _item_states(db_url: str) -> tuple[Counter[str], Counter[str]]:
+    store = Store(db_url)
+    try:
+        with store.engine.connect() as conn:
+            states = Counter(conn.execute(select(items.c.state)).scalars())
+            sent = Counter(conn.execute(select(outbox.c.status)).scalars())
+    finally:
+        store.close()
+    return states, sent
+
+
+def test_two_workers_at_once_process_every_item_and_send_every_alert_exactly_once(
+        tmp_path: Path, config_dir: Path, db_url: str, webhook: Webhook) -> None:
+    with StaticServer() as server:
+        site = build_sites(server.base_url, n_sites=20, items_per_site=3, delay=0.05)
+        server.routes.update(site.routes)
+        _config(config_dir, site.feed_urls, server.base_url.split("//", 1)[1], webhook)
+        Store(db_url).close()  # migrate once, before the race
+        go = tmp_path / "go"
+        procs = [_worker(config_dir, db_url, go) for _ in range(2)]
+        time.sleep(1.0)  # both processes import, then wait for the start line
+        go.touch()
+        results = [_result(p) for p in procs]
+
+        # Both workers took part, and between them polled each feed and processed each item once.
+        assert all(r["polled"] for r in results), results
+        assert all(r["processed"] for r in results), results
+        polled = Counter(f for r in results for f in r["polled"])
+        assert sorted(polled) == sorted(f"site-{i}" for i in range(20)) and set(polled.values()) == {1}
+        assert sum(r["processed"] for r in results) == 60
+        feed_polls = Counter(p for p in server.paths_requested() if p.endswith("/feed.xml"))
+        assert len(feed_polls) == 20 and set(feed_polls.values()) == {1}
+        fetches = _article_fetches(server)
+        assert len(fetches) == 60 and set(fetches.values()) == {1}, fetches.most_common(3)
+
+    matching = [h for h, topic in site.expected.items() if topic]
+    assert len(matching) == 20
+    per_item = _posts_per_headline(webhook, list(site.expected))
+    assert {h: per_item[h] for h in matching} == {h: 1 for h in matching}
+    assert sum(per_item.values()) == len(matching) == len(webhook.posts)
+    assert sum(r["sent"] for r in results) == 20
+    states, sent = _item_states(db_url)
+    assert states == {"done": 60} and sent == {"sent": 20}
+
+
+def test_worker_killed_holding_a_feed_lease_loses_nothing(tmp_path: Path, config_dir: Path, db_url: str,
+                                                          webhook: Webhook) -> None:
+    """Worker A is SIGKILLed inside the poll of a feed whose server hangs. Worker B, started at
+    once, leaves that feed alone (still leased) and finishes the rest; after the lease expires,
+    worker C polls it and its items alert once."""
+    lease = 10.0
+    release = threading.Event()
+    with StaticServer() as server:
+        site = build_sites(server.base_url, n_sites=4, items_per_site=3)
+        hang_path = "/s0/feed.xml"
+        feed_route = site.routes[hang_path]
+        assert isinstance(feed_route, Route)
+
+        def hang_until_released(h) -> None:  # type: ignore[no-untyped-def]
+            release.wait(120)
+            try:
+                delayed(feed_route, 0)(h)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the worker that asked was killed
+
+        site.routes[hang_path] = hang_until_released
+        server.routes.update(site.routes)
+        _config(config_dir, site.feed_urls, server.base_url.split("//", 1)[1], webhook, lease=lease)
+        Store(db_url).close()
+
+        a = _worker(config_dir, db_url)
+        deadline = time.monotonic() + 60
+        while hang_path not in server.paths_requested():
+            assert time.monotonic() < deadline and a.poll() is None, "worker A never reached the hanging feed"
+            time.sleep(0.05)
+        killed_at = time.monotonic()
+        os.killpg(a.pid, signal.SIGKILL)
+        a.wait(10)
+        release.set()  # the site works again; only the dead worker's lease still holds the feed
+
+        store = Store(db_url)
+        with store.engine.connect() as conn:
+            owner, until = conn.execute(select(feeds.c.lease_owner, feeds.c.lease_until)
+                                        .where(feeds.c.key == "site-0")).one()
+        store.close()
+        assert owner and f":{a.pid}:" in owner and until is not None  # A died holding the lease
+
+        b = _result(_worker(config_dir, db_url))
+        assert time.monotonic() - killed_at < lease, "worker B started too late to see the lease held"
+        assert "site-0" not in b["polled"]
+        assert server.paths_requested().count(hang_path) == 1
+
+        time.sleep(max(0.0, killed_at + lease + 0.5 - time.monotonic()))
+        c = _result(_worker(config_dir, db_url))
+        # C takes site-0, and any other feed A died holding (A leases a batch of feeds at a time).
+        assert "site-0" in c["polled"] and not set(b["polled"]) & set(c["polled"])
+        assert b["processed"] + c["processed"] == 12
+        fetches = _article_fetches(server)
+        assert len(fetches) == 12 and set(fetches.values()) == {1}
+
+    matching = [h for h, topic in site.expected.items() if topic]
+    per_item = _posts_per_headline(webhook, list(site.expected))
+    assert {h: per_item[h] for h in matching} == {h: 1 for h in matching}
+    assert len(webhook.posts) == len(matching) == 4
+    assert any(h.startswith("نشرة الموقع 0 ") for h in matching)  # the killed feed had an alert to give
+    states, sent = _item_states(db_url)
+    assert states == {"done": 12} and sent == {"sent": 4}
