@@ -420,10 +420,12 @@ class Store:
         with self.engine.begin() as conn:
             count = (conn.execute(select(feeds.c.consecutive_errors).where(feeds.c.id == feed_id)).scalar() or 0) + 1
             when = next_poll_at(count) if callable(next_poll_at) else next_poll_at
-            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(
+            values: dict[str, Any] = dict(
                 last_polled_at=now, last_status="error", last_error=reason[:2000], consecutive_errors=count,
-                next_poll_at=when, dead=bool(dead_after and count >= dead_after), lease_owner=None,
-                lease_until=None))
+                next_poll_at=when, lease_owner=None, lease_until=None)
+            if dead_after and count >= dead_after:  # never clears `dead`: only a successful poll does
+                values["dead"] = True
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
         return count
 
     def mark_feed_dead(self, feed_id: int) -> None:
