@@ -240,3 +240,43 @@ def test_channel_password_never_reaches_logs_or_the_database(tmp_path: Path, con
     assert secret not in caplog.text
     for f in tmp_path.glob("raqib.db*"):
         assert secret.encode() not in f.read_bytes()
+
+
+def test_new_feed_with_hundreds_of_old_items_does_not_flood_and_the_cap_loses_nothing(
+        tmp_path: Path, config_dir: Path) -> None:
+    """300 entries, 250 of them 10 days old; 100 new entries a cycle: old ones are recorded, never
+    alerted; entries past the cap stay unseen until the next cycle instead of being marked seen."""
+    from datetime import timedelta, timezone
+    from email.utils import format_datetime
+
+    from sqlalchemy import func, select
+
+    from flows.config import FeedConfig
+    from flows.httpserve import Route
+    from flows.state import items, utcnow
+
+    now = utcnow()
+    entries = []
+    for i in range(300):
+        when = now - (timedelta(days=10) if i >= 50 else timedelta(minutes=i))
+        entries.append(f"<item><title>خبر رقم {i}</title><guid isPermaLink=\"false\">n-{i}</guid>"
+                       f"<pubDate>{format_datetime(when.replace(tzinfo=timezone.utc))}</pubDate>"
+                       f"<description>نص الخبر رقم {i} عن الطقس والزراعة في المنطقة.</description></item>")
+    rss = ("<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
+           + "".join(entries) + "</channel></rss>").encode()
+    (config_dir / "settings.yaml").write_text("limits:\n  max_entries_per_feed: 100\n", encoding="utf-8")
+    cfg = load_config(config_dir)
+    matcher = Matcher.from_config_dir(config_dir)
+    store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    with StaticServer({"/feed.xml": Route("application/rss+xml", rss)}) as server, \
+            make_client(cfg.settings.limits, "t") as client:
+        feeds = [FeedConfig(url=server.base_url + "/feed.xml", name="busy", id="busy")]
+        seen = []
+        for _ in range(4):
+            out = pipeline.poll_all(store, cfg, client, LOG, feeds=feeds)
+            pipeline.process_pending(store, cfg, client, matcher, LOG, guard=allow(server.base_url))
+            seen.append(out[0].new_items)
+    assert seen == [100, 100, 100, 0]
+    with store.engine.connect() as conn:
+        states = dict(conn.execute(select(items.c.state, func.count()).group_by(items.c.state)).all())
+    assert states == {"old": 250, "done": 50}
