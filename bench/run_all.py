@@ -93,14 +93,17 @@ def _config_dir(tmp: Path, *, channels: str = "", feeds: str = "", settings: str
     return dst
 
 
-def _child(mode: str, payload: dict, timeout: float = 900, profile: bool = False) -> dict:
+def _child(mode: str, payload: dict, timeout: float = 900, profile: bool = False, pyspy: str | None = None) -> dict:
     cmd = [PY, str(Path(__file__).resolve()), "--child", mode, json.dumps(payload)]
     if profile:
         cmd.insert(-3, "--profile")
+    if pyspy:  # sample the child with py-spy (folded stacks), if py-spy is installed next to python
+        cmd = [str(Path(PY).parent / "py-spy"), "record", "--format", "raw", "--rate", "200", "--nonblocking",
+               "-o", str(RESULTS / pyspy), "--", *cmd]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if res.returncode != 0:
         raise RuntimeError(f"child {mode} failed:\n{res.stderr[-4000:]}")
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    return json.loads([ln for ln in res.stdout.splitlines() if ln.startswith("{")][-1])
 
 
 # ------------------------------------------------------------------------ child: one plain cycle
@@ -169,7 +172,8 @@ def bare_extraction(pages: list[str], workers: int = 2) -> float:
         return len(pages) / (time.perf_counter() - t0)
 
 
-def run_cycle_bench(n: int, n_feeds: int, tmp: Path, profile: bool = False, db: Path | None = None) -> dict:
+def run_cycle_bench(n: int, n_feeds: int, tmp: Path, profile: bool = False, db: Path | None = None,
+                    pyspy: str | None = None) -> dict:
     from bench import corpus
     from flows.httpserve import StaticServer
 
@@ -186,7 +190,7 @@ def run_cycle_bench(n: int, n_feeds: int, tmp: Path, profile: bool = False, db: 
         payload = {"config": str(cfg), "db": str(db), "host": site.base_url.split("//", 1)[1],
                    "feeds": [site.base_url + corpus.feed_path(f) for f in range(n_feeds)],
                    "warm_page": str(warm), "profile_out": str(RESULTS / "cycle.prof")}
-        out = _child("cycle", payload, profile=profile)
+        out = _child("cycle", payload, profile=profile, pyspy=pyspy)
         fetched = sum(1 for r in site.paths_requested() if r.startswith("/articles/"))
         out["pages_fetched"] = fetched
         out["page_kb"] = [round(x / 1024) for x in corpus.sizes(pages)]
@@ -406,8 +410,10 @@ def latency(tmp: Path) -> dict:
             raise RuntimeError("raqib serve never polled the feed")
         out["first_poll_after_start_s"] = feed_hits[0] - t_start
         time.sleep(1.0)  # just after a poll: the worst case for the next one
-        art = corpus.articles(60, 1)
-        art = next(a for a in art if "كوري" in a.text and ("2+2" in a.text or "الردع" in a.text or "جنود" in a.text))
+        from flows.match import Matcher
+
+        matcher = Matcher.from_config_dir(cfg)
+        art = next(a for a in corpus.articles(60, 1) if matcher.match(a.text, title=a.title))  # fires a topic
         item = ReplayItem("live-1", art.title, art.text, datetime.now(timezone.utc).replace(microsecond=0))
         site.routes[article_path(item)] = Route("text/html; charset=utf-8", render_page(item, corpus.SITE, []))
         polls_before = len(feed_hits)
