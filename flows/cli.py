@@ -68,7 +68,8 @@ def _export_notify(notify: list[str] | None) -> None:
 
 
 def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, Any]] | None = None,
-              ignore_age: bool = False, allow_hosts: list[str] | None = None) -> dict[str, Any]:
+              ignore_age: bool = False, allow_hosts: list[str] | None = None,
+              all_feeds: bool = False) -> dict[str, Any]:
     from . import notify as notify_mod
     from .runtime import prepare_prefect_env
 
@@ -78,7 +79,7 @@ def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, An
     from .ingest import ingest
 
     return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
-                  allow_hosts=allow_hosts)
+                  allow_hosts=allow_hosts, all_feeds=all_feeds)
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
@@ -99,12 +100,13 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
 
 @app.command()
 def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
-        notify: Optional[list[str]] = NOTIFY_OPT) -> None:
-    """Run one ingest cycle now over the configured feeds."""
+        notify: Optional[list[str]] = NOTIFY_OPT,
+        all_feeds: bool = typer.Option(False, "--all", help="Poll every feed now, not only the ones due.")) -> None:
+    """Run one ingest cycle now over the configured feeds that are due (all of them with --all)."""
     _setup_logging()
     _validate(config, notify)
     _export_notify(notify)
-    _print_result(_run_flow(config, state, as_json), as_json)
+    _print_result(_run_flow(config, state, as_json, all_feeds=all_feeds), as_json)
 
 
 @app.command()

@@ -32,9 +32,10 @@ def _logger() -> logging.Logger:
 
 @task(name="poll-feeds", retries=2, retry_delay_seconds=[2, 5], cache_policy=NO_CACHE)
 def poll_feeds_task(store: Store, cfg: Config, feeds: list[FeedConfig] | None, ignore_age: bool,
-                    guard: Callable[[str], None] | None) -> list[pipeline.FeedOutcome]:
+                    guard: Callable[[str], None] | None, due_only: bool = False) -> list[pipeline.FeedOutcome]:
     with make_client(cfg.settings.limits, cfg.settings.user_agent) as client:
-        return pipeline.poll_all(store, cfg, client, _logger(), feeds=feeds, ignore_age=ignore_age, guard=guard)
+        return pipeline.poll_all(store, cfg, client, _logger(), feeds=feeds, ignore_age=ignore_age, guard=guard,
+                                 due_only=due_only)
 
 
 @task(name="process-items", retries=1, retry_delay_seconds=[5], cache_policy=NO_CACHE)
@@ -50,11 +51,14 @@ def deliver_task(store: Store, cfg: Config, failures: dict[str, int]) -> tuple[i
 
 
 def run_cycle(store: Store, cfg: Config, matcher: Matcher, *, feeds: list[FeedConfig] | None = None,
-              ignore_age: bool = False, guard: Callable[[str], None] | None = None) -> pipeline.CycleReport:
-    """One ingest cycle inside a flow run: poll, process, deliver, then record an artifact."""
+              ignore_age: bool = False, guard: Callable[[str], None] | None = None,
+              due_only: bool = False) -> pipeline.CycleReport:
+    """One ingest cycle inside a flow run: poll, process, deliver, then record an artifact.
+
+    ``due_only``: poll only the feeds whose adaptive next poll has come (scheduled runs)."""
     before = {row["key"]: row for row in store.feed_rows()}
     # Feeds are the operator's own choice and are not guarded; article links are.
-    outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, None)
+    outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, None, due_only)
     report = process_items_task(store, cfg, matcher, guard)
     report.feeds = outcomes
     failures: dict[str, int] = {}
@@ -82,9 +86,12 @@ def _artifact(report: pipeline.CycleReport) -> None:
 
 @flow(name="ingest", log_prints=False)
 def ingest(config_dir: str = "config", state_dir: str = "state", feeds: list[dict[str, Any]] | None = None,
-           ignore_age: bool = False, allow_hosts: list[str] | None = None) -> dict[str, Any]:
+           ignore_age: bool = False, allow_hosts: list[str] | None = None,
+           all_feeds: bool = False) -> dict[str, Any]:
     """One ingest cycle over the configured feeds (or ``feeds``, as config entries, for replay).
 
+    The configured feeds are polled when due (their adaptive interval has passed), unless
+    ``all_feeds``; explicit ``feeds`` (replay) are always polled. Concurrent runs share the work.
     Parameters hold no secret: extra apprise URLs reach `load_config` through the environment.
     """
     cfg = load_config(Path(config_dir))
@@ -93,7 +100,8 @@ def ingest(config_dir: str = "config", state_dir: str = "state", feeds: list[dic
     store = Store.open(Path(state_dir))
     try:
         guard = make_guard([*cfg.settings.allow_hosts, *(allow_hosts or [])])
-        report = run_cycle(store, cfg, matcher, feeds=chosen, ignore_age=ignore_age, guard=guard)
+        report = run_cycle(store, cfg, matcher, feeds=chosen, ignore_age=ignore_age, guard=guard,
+                           due_only=chosen is None and not all_feeds)
     finally:
         store.close()
     out = summarize(report)

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Iterator
 
@@ -201,3 +202,75 @@ def test_worker_killed_holding_a_feed_lease_loses_nothing(tmp_path: Path, config
     assert any(h.startswith("نشرة الموقع 0 ") for h in matching)  # the killed feed had an alert to give
     states, sent = _item_states(db_url)
     assert states == {"done": 12} and sent == {"sent": 4}
+
+
+# -- adaptive polling and politeness --------------------------------------------------------
+
+def test_interval_halves_with_news_doubles_without_and_errors_back_off() -> None:
+    from flows.claims import error_delay, next_interval
+    from flows.config import Polling
+
+    p = Polling(min_interval_minutes=5, max_interval_minutes=60)
+    assert next_interval(None, 3, p) == 300  # a new feed starts at the minimum
+    assert next_interval(1200, 0, p) == 2400 and next_interval(2400, 0, p) == 3600  # capped at max
+    assert next_interval(1200, 1, p) == 600 and next_interval(400, 1, p) == 300
+    assert [error_delay(n, None, p) for n in (1, 2, 3, 10)] == [300, 600, 1200, 3600]
+    assert error_delay(1, 900, p) == 900  # Retry-After is honoured ...
+    assert error_delay(1, 10 ** 6, p) == 3600  # ... up to the maximum interval
+
+
+def _busy_counter(route: Route, seconds: float, seen: dict[str, int], lock: threading.Lock):
+    def answer(h) -> None:  # type: ignore[no-untyped-def]
+        with lock:
+            seen["now"] += 1
+            seen["max"] = max(seen["max"], seen["now"])
+        try:
+            delayed(route, seconds)(h)
+        finally:
+            with lock:
+                seen["now"] -= 1
+    return answer
+
+
+def test_scheduled_runs_poll_feeds_when_due_and_at_most_k_at_once_per_host(tmp_path: Path, config_dir: Path,
+                                                                           webhook: Webhook) -> None:
+    import logging
+
+    from flows import pipeline
+    from flows.config import load_config
+    from flows.fetch import make_client
+    from flows.state import utcnow
+
+    seen = {"now": 0, "max": 0}
+    lock = threading.Lock()
+    with StaticServer() as server:
+        site = build_sites(server.base_url, n_sites=6, items_per_site=1)
+        for path, route in list(site.routes.items()):
+            if path.endswith("/feed.xml"):
+                site.routes[path] = _busy_counter(route, 0.2, seen, lock)  # type: ignore[arg-type]
+        site.routes["/busy/feed.xml"] = lambda h: (h.send_response(503), h.send_header("Retry-After", "7200"),
+                                                   h.send_header("Content-Length", "0"), h.end_headers())
+        server.routes.update(site.routes)
+        _config(config_dir, [*site.feed_urls, server.base_url + "/busy/feed.xml"],
+                server.base_url.split("//", 1)[1], webhook)
+        (config_dir / "settings.yaml").write_text(
+            "limits:\n  fetch_concurrency: 8\n  per_host_concurrency: 2\n  retries: 0\n"
+            "polling:\n  min_interval_minutes: 10\n  max_interval_minutes: 600\n", encoding="utf-8")
+        cfg = load_config(config_dir)
+        store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+        log = logging.getLogger("raqib.test.scale")
+        with make_client(cfg.settings.limits, "raqib-test") as client:
+            first = pipeline.poll_all(store, cfg, client, log, due_only=True)
+            assert len(first) == 7 and seen["max"] == 2  # six slow feeds on one host: two at a time
+            assert pipeline.poll_all(store, cfg, client, log, due_only=True) == []  # nothing is due yet
+            assert len(pipeline.poll_all(store, cfg, client, log)) == 7  # a forced run (raqib run --all)
+        rows = {r["key"]: r for r in store.feed_rows()}
+        store.close()
+    now = utcnow()
+    busy = rows["site-6"]
+    assert busy["consecutive_errors"] == 2 and busy["next_poll_at"] > now + timedelta(seconds=7000)
+    fresh = rows["site-0"]
+    # first poll brought news (stays at the 10-minute minimum), the forced one none (doubled)
+    assert fresh["poll_interval_s"] == 1200
+    assert now + timedelta(minutes=19) < fresh["next_poll_at"] <= now + timedelta(minutes=20)
+    assert fresh["lease_owner"] is None and fresh["lease_until"] is None  # released after the poll
