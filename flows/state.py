@@ -91,6 +91,7 @@ items = Table(
 Index("ix_items_content_hash", items.c.content_hash)
 Index("ix_items_state", items.c.state)
 Index("ix_items_matched_at", items.c.matched_at)
+Index("ix_items_story_id", items.c.story_id)
 
 alerts = Table(
     "alerts", metadata,
@@ -173,12 +174,23 @@ def _add_claim_columns(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_feeds_next_poll_at ON feeds (next_poll_at)"))
 
 
+def _index_stories(conn: Connection) -> None:
+    # Finished items always carry their story id (their own for a first copy); older rows may not.
+    from sqlalchemy import inspect
+
+    conn.execute(update(items).where(items.c.story_id.is_(None), items.c.state.in_(("done", "duplicate")))
+                 .values(story_id=items.c.id))
+    if "ix_items_story_id" not in {i["name"] for i in inspect(conn).get_indexes("items")}:
+        conn.execute(text("CREATE INDEX ix_items_story_id ON items (story_id)"))
+
+
 # Append-only. Each entry: (version, name, function of a Connection).
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
     (2, "story fingerprints on items", _add_story_columns),
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
+    (5, "index items by story", lambda conn: _index_stories(conn)),
 ]
 
 
@@ -513,15 +525,16 @@ class Store:
 
     def story_topics(self, story_id: int) -> set[str]:
         """Topics already alerted for any item of the story."""
+        # story_id alone, not "OR id = ...": the OR defeats the index and scans every item.
         q = (select(alerts.c.topic).join(items, items.c.id == alerts.c.item_id)
-             .where((items.c.story_id == story_id) | (items.c.id == story_id)))
+             .where(items.c.story_id == story_id))
         with self.engine.connect() as conn:
             return set(conn.execute(q).scalars())
 
     def story_outlets(self, story_id: int) -> list[str]:
         """The outlets (site or feed names) that carried the story, first seen first."""
         q = (select(items.c.sitename, feeds.c.name, feeds.c.url).join(feeds, feeds.c.id == items.c.feed_id)
-             .where((items.c.story_id == story_id) | (items.c.id == story_id)).order_by(items.c.id))
+             .where(items.c.story_id == story_id).order_by(items.c.id))
         out: list[str] = []
         with self.engine.connect() as conn:
             for site, name, url in conn.execute(q):
