@@ -236,7 +236,7 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
     if not pending:
         return report
     since = utcnow() - timedelta(hours=cfg.settings.story_window_hours)
-    recent = _RecentStories([(i, s, Fingerprint.from_str(fp)) for i, s, fp in store.recent_fingerprints(since, -1)])
+    recent = _RecentStories.load(store.recent_fingerprints(since, -1))
     workers = max(1, min(limits.fetch_concurrency, len(pending)))
     hosts = HostLimiter(limits.per_host_concurrency)
 
@@ -304,14 +304,43 @@ class _ItemClaims:
             batch = self.next_batch()
 
 
-@dataclass
 class _RecentStories:
-    """Fingerprints of the items processed within the story window, parsed once per cycle."""
+    """Fingerprints of the items processed within the story window, parsed once per cycle.
 
-    rows: list[tuple[int, int, Fingerprint]]
+    An inverted index of (bin, minimum) pairs finds the rows that share at least one MinHash
+    bin with a new article; a row sharing none has similarity 0 and can never be the same story,
+    so only the candidates are compared (the first, oldest, that matches wins).
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[int, Fingerprint]] = []  # (story id, fingerprint)
+        self._index: dict[tuple[int, int], list[int]] = {}
+
+    @classmethod
+    def load(cls, rows: list[tuple[int, int, str]]) -> "_RecentStories":
+        recent = cls()
+        for item_id, story_id, text_fp in rows:
+            try:
+                recent.add(story_id or item_id, Fingerprint.from_str(text_fp))
+            except ValueError:  # an older fingerprint version: not comparable, skip it
+                continue
+        return recent
+
+    def add(self, story_id: int, fp: Fingerprint) -> None:
+        row = len(self._rows)
+        self._rows.append((story_id, fp))
+        if fp.shingles:
+            for key in set(enumerate(fp.mins)):
+                self._index.setdefault(key, []).append(row)
 
     def story_of(self, fp: Fingerprint) -> int | None:
-        for _item_id, story_id, other in self.rows:
+        if not fp.shingles:
+            return None
+        candidates: set[int] = set()
+        for key in enumerate(fp.mins):
+            candidates.update(self._index.get(key, ()))
+        for row in sorted(candidates):
+            story_id, other = self._rows[row]
             if same_story(fp, other):
                 return story_id
         return None
@@ -338,7 +367,7 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
             report.same_story += 1
             log.info("same story as item %d item=%r url=%s", story_id, item.title, item.link)
         matches = [m for m in matches if m.topic not in already]
-    recent.rows.append((item.id, story_id if story_id is not None else item.id, fp))
+    recent.add(story_id if story_id is not None else item.id, fp)
     topics = [m.topic for m in matches]
     alert_rows = [(m.topic, m.name, m.score, [e.to_dict() for e in m.evidence]) for m in matches]
     deliveries = []

@@ -16,8 +16,13 @@ Rules:
   paragraphs keeps every shingle. 3-grams rather than 4-grams: a substituted word breaks 3
   shingles instead of 4 (10% of words substituted: min similarity 0.72 vs 0.51 on the seeds),
   while different reports on one event stay below 0.09.
-- The fingerprint is a MinHash signature of ``NUM_HASHES`` (128) 32-bit minima of a fixed,
-  seeded family of hash functions of the shingles' blake2b digests, plus the shingle count.
+- The fingerprint (version ``m2``) is a one-permutation MinHash of ``NUM_HASHES`` (128) bins: each
+  shingle's 64-bit blake2b digest picks a bin with its top 7 bits and offers its low 32 bits as
+  that bin's minimum; an empty bin borrows the next non-empty one (rotation densification), plus
+  the shingle count. One hash per shingle instead of 128 (version ``m1``, 128 permutations, cost
+  ~10 ms an article; ``m2`` ~0.5 ms, same estimates within 0.05 on the bench pairs). A stored
+  ``m1`` fingerprint does not compare with ``m2``: ``from_str`` refuses it and the pipeline skips
+  it, so copies straddling the upgrade within the story window are not grouped.
 - ``similarity`` is the estimated containment |A∩B| / min(|A|, |B|) (from the Jaccard estimate
   and both counts), so a trimmed rewrite of a long article still scores near 1; when the smaller
   text has fewer than ``MIN_SHINGLES_FOR_CONTAINMENT`` shingles the plain Jaccard estimate is used
@@ -30,7 +35,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import random
 import re
 import struct
 from dataclasses import dataclass
@@ -48,15 +52,11 @@ SAME_STORY_THRESHOLD = 0.5
 MIN_SHINGLES_FOR_CONTAINMENT = 20
 # Lines after a related-headlines header are headlines while they stay this short (in words).
 _HEADLINE_MAX_WORDS = 25
-_VERSION = "m1"
+_VERSION = "m2"
 
-_MERSENNE = (1 << 61) - 1
 _MASK32 = (1 << 32) - 1
-# Fixed seed: fingerprints stored today must compare with fingerprints computed next year.
-_rng = random.Random(0x5261716962)  # "Raqib"
-_PERMS: tuple[tuple[int, int], ...] = tuple(
-    (_rng.randrange(1, _MERSENNE), _rng.randrange(0, _MERSENNE)) for _ in range(NUM_HASHES)
-)
+_EMPTY = _MASK32 + 1
+_BIN_SHIFT = 64 - (NUM_HASHES.bit_length() - 1)  # the digest's top bits choose the bin
 
 _WORD_RE = re.compile(r"[^\W_]+")
 _BULLET_RE = re.compile(r"^\s*[•·▪◦\-–*]\s+")
@@ -74,7 +74,7 @@ class Fingerprint:
     shingles: int
 
     def to_str(self) -> str:
-        """Compact ASCII form (about 690 characters): ``m1:<count>:<base64 of the minima>``."""
+        """Compact ASCII form (about 690 characters): ``m2:<count>:<base64 of the minima>``."""
         packed = struct.pack(f">{len(self.mins)}I", *self.mins)
         return f"{_VERSION}:{self.shingles}:{base64.b64encode(packed).decode('ascii')}"
 
@@ -153,12 +153,23 @@ def _shingles(text: str) -> set[bytes]:
 
 def fingerprint(text: str) -> Fingerprint:
     """The MinHash fingerprint of an article's text (title and page furniture ignored)."""
-    base = [int.from_bytes(hashlib.blake2b(s, digest_size=8).digest(), "big") % _MERSENNE
-            for s in _shingles(text)]
-    if not base:
+    shingles = _shingles(text)
+    if not shingles:
         return Fingerprint((_MASK32,) * NUM_HASHES, 0)
-    mins = tuple((min((a * x + b) % _MERSENNE for x in base)) & _MASK32 for a, b in _PERMS)
-    return Fingerprint(mins, len(base))
+    bins = [_EMPTY] * NUM_HASHES
+    for sh in shingles:
+        h = int.from_bytes(hashlib.blake2b(sh, digest_size=8).digest(), "big")
+        b = h >> _BIN_SHIFT
+        v = h & _MASK32
+        if v < bins[b]:
+            bins[b] = v
+    mins = []
+    for i in range(NUM_HASHES):  # densify: an empty bin borrows the next non-empty one, circularly
+        j = i
+        while bins[j % NUM_HASHES] == _EMPTY:
+            j += 1
+        mins.append(bins[j % NUM_HASHES])
+    return Fingerprint(tuple(mins), len(shingles))
 
 
 def _jaccard(a: Fingerprint, b: Fingerprint) -> float:
