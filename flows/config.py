@@ -98,6 +98,9 @@ class Limits(_Strict):
     max_entries_per_feed: int = 200
     fetch_concurrency: int = 8
     retries: int = 2
+    # Processes extracting pages: 0 = one per core when a cycle has a full batch of pending items
+    # (a spawned worker costs ~1 s to start), 1 = extract in the run's own thread.
+    extract_processes: int = Field(0, ge=0)
     # Requests at once to one host (host:port), per worker process: politeness toward each site.
     per_host_concurrency: int = Field(2, ge=1)
 

@@ -19,12 +19,14 @@ the Prefect flows in `flows.ingest` only wire them and tests can run them withou
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+import os
+from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
@@ -33,10 +35,10 @@ import httpx
 
 from . import failpoints
 from .config import Config, FeedConfig
-from .extract import decode_html, extract_article
+from .extract import decode_html
+from .extract_job import Extracted, content_hash, extract_page
 from .fetch import FetchError, fetch_page
 from .match import Matcher
-from .normalize import normalize
 from .notify import AlertMessage, TopicEvidence, render, send
 from .claims import FeedQueue, HostLimiter, due_after, error_delay, next_interval, worker_id
 from .poll import poll_feed
@@ -218,11 +220,6 @@ def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard
         return _Page(item, None, None, None, f"{err.__class__.__name__}: {err}")
 
 
-def content_hash(text: str) -> str:
-    squashed = " ".join(normalize(text).split())
-    return hashlib.sha256(squashed.encode("utf-8")).hexdigest()
-
-
 def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Matcher, log: logging.Logger,
                     *, guard: Guard | None = None, limit: int = 10_000, owner: str | None = None) -> CycleReport:
     """Fetch, extract and match pending items; write alerts and their outbox rows."""
@@ -244,34 +241,61 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
         with hosts.slot(it.link):
             return _download(client, cfg, it, guard)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-fetch") as pool:
-        # Downloads run in threads; extraction and matching (CPU) run here as pages arrive.
-        for page in claims.pages(pool, polite_download, pending):
-            item = page.item
-            text: str | None = None
-            sitename = None
-            if page.text is not None:
-                try:
-                    article = extract_article(page.text, item.link)
-                except Exception as err:  # a hostile page must not take the run down
-                    article = None
-                    page.error = f"extraction failed: {err.__class__.__name__}"
-                if article is not None and article.text.strip():
-                    text, sitename = article.text, article.sitename
-                elif page.error is None:
-                    page.error = "no article text found on the page"
-            if text is None:
-                attempts = store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1)
-                if attempts < PAGE_ATTEMPTS and not page.refused:
-                    report.page_failures += 1
-                    log.warning("page failed item=%r url=%s reason=%r attempt=%d", item.title, item.link, page.error, attempts)
-                    continue
-                log.warning("page failed (%s) after %d attempt(s), matching the feed summary instead item=%r url=%s",
-                            page.error, attempts, item.title, item.link)
-                text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
-            _finish(store, cfg, matcher, item, text, sitename, report, log, recent,
-                    note=None if page.error is None else f"matched on the feed summary: {page.error}")
+    procs = _extract_pool(limits.extract_processes, full_batch=len(pending) >= claims.batch)
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-fetch") as pool:
+            # Downloads run in threads; extraction runs in the process pool (or here), and the
+            # outcome of each page is stored here, in claim order, through a bounded window.
+            window: deque[tuple[_Page, Future[Extracted] | None]] = deque()
+            for page in claims.pages(pool, polite_download, pending):
+                job = procs.submit(extract_page, page.text, page.item.link) if procs and page.text else None
+                window.append((page, job))
+                while len(window) > (4 * procs._max_workers if procs else 0):
+                    _outcome(store, cfg, matcher, *window.popleft(), report, log, recent)
+            while window:
+                _outcome(store, cfg, matcher, *window.popleft(), report, log, recent)
+    finally:
+        if procs:
+            procs.shutdown(cancel_futures=True)
     return report
+
+
+def _extract_pool(setting: int, *, full_batch: bool) -> ProcessPoolExecutor | None:
+    """A pool of extraction processes: `setting` of them, or (0, automatic) one per core when the
+    cycle has at least a full batch of pending items; a spawned worker costs ~1 s to start, which
+    only a large cycle repays. `spawn`, not fork: a Prefect process runs threads."""
+    count = setting if setting > 0 else ((os.cpu_count() or 1) if full_batch else 1)
+    if count <= 1:
+        return None
+    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+
+
+def _outcome(store: Store, cfg: Config, matcher: Matcher, page: _Page, job: Future[Extracted] | None,
+             report: CycleReport, log: logging.Logger, recent: "_RecentStories") -> None:
+    """Store one page's outcome: matched text, a retry later, or the feed summary at last."""
+    item = page.item
+    got: Extracted | None = None
+    if page.text is not None:
+        try:
+            got = job.result() if job is not None else extract_page(page.text, item.link)
+        except Exception as err:  # a worker process that died: count it as a failed page
+            got = Extracted(None, None, f"extraction failed: {err.__class__.__name__}", None, None)
+        if got.error:
+            page.error = got.error
+    if got is None or got.text is None:
+        attempts = store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1)
+        if attempts < PAGE_ATTEMPTS and not page.refused:
+            report.page_failures += 1
+            log.warning("page failed item=%r url=%s reason=%r attempt=%d", item.title, item.link, page.error, attempts)
+            return
+        log.warning("page failed (%s) after %d attempt(s), matching the feed summary instead item=%r url=%s",
+                    page.error, attempts, item.title, item.link)
+        text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
+        _finish(store, cfg, matcher, item, text, None, report, log, recent,
+                note=f"matched on the feed summary: {page.error}")
+        return
+    _finish(store, cfg, matcher, item, got.text, got.sitename, report, log, recent,
+            digest=got.content_hash, fp=Fingerprint.from_str(got.fingerprint) if got.fingerprint else None)
 
 
 @dataclass
@@ -347,8 +371,9 @@ class _RecentStories:
 
 
 def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text: str, sitename: str | None,
-            report: CycleReport, log: logging.Logger, recent: _RecentStories, note: str | None = None) -> None:
-    digest = content_hash(text)
+            report: CycleReport, log: logging.Logger, recent: _RecentStories, note: str | None = None,
+            digest: str | None = None, fp: Fingerprint | None = None) -> None:
+    digest = digest or content_hash(text)
     report.processed += 1
     earlier_story = store.hash_seen(digest, exclude_item=item.id)
     if earlier_story is not None:
@@ -357,7 +382,7 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
         report.duplicates += 1
         log.info("duplicate content item=%r url=%s", item.title, item.link)
         return
-    fp = fingerprint(text)
+    fp = fp or fingerprint(text)
     story_id = recent.story_of(fp)
     matches = matcher.match(text, title=item.title or None)
     if story_id is not None:

@@ -280,3 +280,15 @@ def test_new_feed_with_hundreds_of_old_items_does_not_flood_and_the_cap_loses_no
     with store.engine.connect() as conn:
         states = dict(conn.execute(select(items.c.state, func.count()).group_by(items.c.state)).all())
     assert states == {"old": 250, "done": 50}
+
+
+def test_extraction_in_a_process_pool_gives_the_same_alerts(tmp_path: Path, config_dir: Path, seed_site) -> None:
+    """`limits.extract_processes: 2`: pages are extracted by spawned worker processes; the alerts,
+    stored texts and fingerprints are those of the default in-thread extraction."""
+    (config_dir / "settings.yaml").write_text("limits:\n  extract_processes: 2\n", encoding="utf-8")
+    cfg = load_config(config_dir)
+    matcher = Matcher.from_config_dir(config_dir)
+    store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    report = run_cycle(store, cfg, matcher, seed_site.base_url + "/feed.xml")
+    assert {(Path(a.url).stem, a.topic) for a in report.alerts} == expected_alerts()
+    assert report.processed == 5 and report.page_failures == 0
