@@ -394,7 +394,8 @@ def latency(tmp: Path) -> dict:
     cfg = _config_dir(
         tmp, feeds=f"  - url: {site.base_url}/feed.xml\n    name: live\n    id: live\n",
         channels=f"  - name: mail\n    url: 'mailto://127.0.0.1:{smtp_port}?from=raqib@example.org&to=desk@example.org'\n",
-        settings=f"allow_hosts: ['{host}']\n")
+        # The feed is polled every 60 s: adaptive polling held at one minute both ways.
+        settings=f"allow_hosts: ['{host}']\npolling:\n  min_interval_minutes: 1\n  max_interval_minutes: 1\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     proc = subprocess.Popen([str(Path(PY).parent / "raqib"), "serve", "--config", str(cfg), "--state",
                              str(tmp / "state"), "--interval", "1", "--port", str(free_port())],
