@@ -279,6 +279,10 @@ class Store:
             if conn.dialect.name == "postgresql":
                 # One migrator at a time across processes.
                 conn.execute(text("SELECT pg_advisory_xact_lock(7261001)"))
+            elif conn.dialect.name == "sqlite":
+                # Same on SQLite: take the write lock before looking at the schema, else two
+                # workers starting on a new file both create the tables.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
             metadata.create_all(conn, tables=[schema_migrations])
             done = set(conn.execute(select(schema_migrations.c.version)).scalars())
             for version, name, fn in MIGRATIONS:
@@ -315,9 +319,10 @@ class Store:
             have = self._feed_rows_by_key(conn, [k for k, _, _ in wanted])
             stale = [(k, u, n) for k, u, n in wanted if k not in have or (have[k].url, have[k].name) != (u, n)]
             for key, url, name in stale:
-                if key not in have:
-                    self._insert_ignore(conn, feeds, {"key": key, "url": url, "name": name, "created_at": utcnow(),
-                                                      "consecutive_errors": 0, "dead": False})
+                if key not in have and self._insert_ignore(conn, feeds, {
+                        "key": key, "url": url, "name": name, "created_at": utcnow(), "consecutive_errors": 0,
+                        "dead": False}):
+                    continue
                 conn.execute(update(feeds).where(feeds.c.key == key).values(url=url, name=name))
             if stale:
                 have.update(self._feed_rows_by_key(conn, [k for k, _, _ in stale]))
