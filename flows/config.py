@@ -116,6 +116,9 @@ class Polling(_Strict):
     max_interval_minutes: float = Field(24 * 60.0, gt=0)
     # A claim (feed lease, item or outbox claim) left by a dead worker is free again after this.
     lease_seconds: float = Field(600.0, gt=0)
+    # A feed due within this many seconds counts as due now: a scheduled run that starts a moment
+    # before the feed's next poll would otherwise skip it and leave it for the run after.
+    due_grace_seconds: float = Field(15.0, ge=0)
 
 
 class Settings(_Strict):

@@ -175,7 +175,8 @@ def poll_all(store: Store, cfg: Config, client: httpx.Client, log: logging.Logge
     limits = cfg.settings.limits
     workers = max(1, min(limits.fetch_concurrency, len(rows)))
     queue = FeedQueue(lambda n, ids: store.claim_feeds(me, ids, limit=n, lease_seconds=cfg.settings.polling.lease_seconds,
-                                                       due_only=due_only, polled_before=started),
+                                                       due_only=due_only, polled_before=started,
+                                                       due_grace_seconds=cfg.settings.polling.due_grace_seconds),
                       [r.id for r in rows], batch=workers)
     hosts = HostLimiter(limits.per_host_concurrency)
     done: dict[int, FeedOutcome] = {}

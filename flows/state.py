@@ -349,7 +349,8 @@ class Store:
     # the work of a worker that died is free again once its lease runs out.
 
     def claim_feeds(self, owner: str, ids: Sequence[int], *, limit: int, lease_seconds: float,
-                    due_only: bool, polled_before: datetime | None = None) -> list[FeedRow]:
+                    due_only: bool, polled_before: datetime | None = None,
+                    due_grace_seconds: float = 0.0) -> list[FeedRow]:
         """Lease up to ``limit`` of the feeds ``ids`` to ``owner``; returns the leased rows.
 
         A feed is free when it has no lease or its lease expired. ``due_only``: only feeds whose
@@ -361,7 +362,8 @@ class Store:
         free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
         cond = [feeds.c.id.in_(list(ids)), free]
         if due_only:
-            cond.append(or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now))
+            due_by = now + timedelta(seconds=due_grace_seconds)
+            cond.append(or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= due_by))
         if polled_before is not None:
             cond.append(or_(feeds.c.last_polled_at.is_(None), feeds.c.last_polled_at < polled_before))
         pick = select(feeds.c.id).where(*cond).order_by(feeds.c.next_poll_at.nulls_first(), feeds.c.id).limit(limit)

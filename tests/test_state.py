@@ -131,3 +131,19 @@ def test_latency_by_feed_counts_from_publication_to_delivery(tmp_path: Path) -> 
     (lat,) = s.latency_by_feed()
     assert lat == {"feed": "Feed one", "alerts": 3, "median_seconds": 120.0, "worst_seconds": 180.0}
     s.close()
+
+
+def test_a_feed_due_within_the_grace_counts_as_due(tmp_path: Path) -> None:
+    """A scheduled run every 60 s and a feed due every 60 s: the run that starts a moment before
+    the feed's next poll must take it, or the feed is polled only every other run."""
+    from datetime import timedelta
+
+    from flows.state import utcnow
+
+    s = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    (feed,) = s.sync_feeds([("f1", "http://127.0.0.1/feed.xml", None)])
+    s.record_poll_success(feed.id, "new", None, None, None, next_poll_at=utcnow() + timedelta(seconds=5))
+    assert s.claim_feeds("w", [feed.id], limit=1, lease_seconds=60, due_only=True) == []
+    got = s.claim_feeds("w", [feed.id], limit=1, lease_seconds=60, due_only=True, due_grace_seconds=15)
+    assert [r.id for r in got] == [feed.id]
+    s.close()
