@@ -207,7 +207,7 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
         s = line.strip()
         if not s:
             continue
-        ntok = len(s.split())
+        ntok = len(s.split(None, _LONG_PROSE))  # only compared with 3 and _LONG_PROSE
         long_prose = ntok >= _LONG_PROSE and _ENDS_SENTENCE_RE.search(s) is not None
         m = _RELATED_RE.match(s)
         if m:
@@ -247,6 +247,7 @@ class Matcher:
         self._term_text = term_text
         self._cache: dict[str, tuple[frozenset[int], ...]] = {}
         self._word_cache: dict[str, tuple[frozenset[int], ...]] = {}
+        self._span_cache: dict[str, tuple[tuple[int, int], ...]] = {}
         # term id -> rules using it in a group: lets match() look only at rules with hits
         index: dict[int, set[tuple[int, int]]] = {}
         for ti, t in enumerate(topics):
@@ -389,8 +390,7 @@ class Matcher:
         """lines: (line index, zone, normalized text). Returns sentences and term hits."""
         doc = _Doc()
         if len(self._cache) > 300_000:  # bounded memory on a long-running worker
-            self._cache.clear()
-            self._word_cache.clear()
+            self.clear_caches()
         cache = self._cache
         cache_get = cache.__getitem__
         root_get = self._root.get
@@ -520,9 +520,23 @@ class Matcher:
     def _piece_spans(self, norm_line: str, s: _Sentence) -> list[tuple[int, int]]:
         """Char spans (in the normalized line) of each piece of a sentence."""
         spans: list[tuple[int, int]] = []
+        append = spans.append
+        cache = self._span_cache
         for m in _SCAN_RE.finditer(norm_line, s.start, s.end):
-            spans.extend(self._sub_spans(m.group(0), m.start()))
+            raw = m.group()
+            rel = cache.get(raw)
+            if rel is None:
+                rel = cache[raw] = tuple(self._sub_spans(raw, 0))
+            a = m.start()
+            for x, y in rel:
+                append((a + x, a + y))
         return spans
+
+    def clear_caches(self) -> None:
+        """Forget every per-token analysis (the cold state of a new worker)."""
+        self._cache.clear()
+        self._word_cache.clear()
+        self._span_cache.clear()
 
 
 _EMPTY: frozenset[int] = frozenset()

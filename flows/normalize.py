@@ -125,27 +125,51 @@ def _space_after(m: re.Match[str]) -> str:
 
 _CHAR_CACHE: dict[str, str] = {}
 
+# Characters whose normalization is not one character: presentation forms (NFKC may expand them),
+# U+0130 (lowercases to two characters) and the capital sigma (str.lower() makes it final sigma by
+# context); and the characters that are dropped (marks, kashida, controls, ء).  In a text free of
+# the first kind each character gives one character or nothing, and _chars() of the whole text
+# equals the per-character mapping.
+_EXPANDING_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe\u0130\u03a3]")
+_DROPPED_RE = re.compile(
+    "[\u0640" + "".join(araby.TASHKEEL) + "".join(chr(k) for k, v in _OWN_TABLE.items() if not v) + "]"
+)
+
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """Like :func:`normalize`, plus, for each output character, the index of its source character.
 
     Slower than :func:`normalize`; used only to show evidence in the original text.
     """
-    cc = _CHAR_CACHE
-    for c in set(text).difference(cc):
-        cc[c] = _chars(c)
-    outs = [cc[c] for c in text]
-    out = outs
-    lens = set(map(len, outs))
-    if lens <= {1}:
-        idx = list(range(len(text)))
-    elif lens <= {0, 1}:
-        idx = list(itertools.compress(range(len(text)), map(len, outs)))
-    else:
-        idx = []
-        for i, o in enumerate(outs):
-            idx.extend([i] * len(o))
-    s = "".join(out)
+    s = ""
+    idx: list[int] = []
+    if _EXPANDING_RE.search(text) is None:
+        # the common case: every character gives one character or is dropped
+        s = _chars(text)
+        n = len(text)
+        last = 0
+        for m in _DROPPED_RE.finditer(text):
+            d = m.start()
+            idx.extend(range(last, d))
+            last = d + 1
+        idx.extend(range(last, n))
+        if len(idx) != len(s):  # cannot happen; the per-character mapping below is the reference
+            idx = []
+    if not idx and text:
+        cc = _CHAR_CACHE
+        for c in set(text).difference(cc):
+            cc[c] = _chars(c)
+        outs = [cc[c] for c in text]
+        lens = set(map(len, outs))
+        if lens <= {1}:
+            idx = list(range(len(text)))
+        elif lens <= {0, 1}:
+            idx = list(itertools.compress(range(len(text)), map(len, outs)))
+        else:
+            idx = []
+            for i, o in enumerate(outs):
+                idx.extend([i] * len(o))
+        s = "".join(outs)
     if "." in s or "؟" in s or "!" in s or "؛" in s or "?" in s:
         parts: list[str] = []
         new_idx: list[int] = []
