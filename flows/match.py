@@ -827,6 +827,8 @@ def _load_yaml(path: pathlib.Path) -> Any:
         raise ConfigError(str(path), None, "file not found") from None
     except OSError as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(str(path), None, f"not UTF-8 text (byte {exc.start})") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -60,3 +60,25 @@ def test_bad_config_exits_non_zero_naming_file_and_key(tmp_path: Path) -> None:
 def test_replay_of_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     res = raqib("replay", str(tmp_path / "nope"), "--state", str(tmp_path / "state"))
     assert res.returncode == 2 and "not a directory" in res.stderr
+
+
+@pytest.mark.parametrize("file,content,where", [
+    ("feeds.yaml", "feeds:\n  - url: https://a.example/rss\n    nmae: A\n", "feeds[0].nmae"),
+    ("settings.yaml", "limits:\n  read_timeout: soon\n", "limits.read_timeout"),
+    ("alerts.yaml", "channels:\n  - name: desk\n    url: 'nosuchservice://u:Secr3tPw@host'\n", "channels[0] (desk)"),
+    ("topics.yaml", None, "topics.yaml"),
+])
+def test_bad_config_stops_with_file_and_key_and_no_secret(tmp_path: Path, file: str, content: str | None,
+                                                          where: str) -> None:
+    import shutil
+
+    cfg = tmp_path / "config"
+    shutil.copytree(ROOT / "config", cfg)
+    if content is None:  # unreadable: not UTF-8
+        (cfg / file).write_bytes(b"\xff\xfe\x00topics: [")
+    else:
+        (cfg / file).write_text(content, encoding="utf-8")
+    res = raqib("run", "--config", str(cfg), "--state", str(tmp_path / "state"))
+    assert res.returncode == 2, res.stderr
+    assert file in res.stderr and where in res.stderr
+    assert "Secr3tPw" not in res.stderr + res.stdout
