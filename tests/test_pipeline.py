@@ -240,6 +240,13 @@ def test_channel_password_never_reaches_logs_or_the_database(tmp_path: Path, con
     assert secret not in caplog.text
     for f in tmp_path.glob("raqib.db*"):
         assert secret.encode() not in f.read_bytes()
+    import subprocess
+    import sys
+
+    status = subprocess.run([sys.executable, "-m", "flows.cli", "status", "--json", "--state", str(tmp_path)],
+                            cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0 and '"sent": 4' in status.stdout
+    assert secret not in status.stdout + status.stderr
 
 
 def test_new_feed_with_hundreds_of_old_items_does_not_flood_and_the_cap_loses_nothing(
