@@ -150,23 +150,33 @@ class _Topic:
     baseline: tuple[str, ...]
 
 
+# A hit is a plain tuple (start, end, sent, para): start and end (inclusive) are global piece
+# indexes, sent and para the sentence and paragraph numbers.
+_Hit = tuple[int, int, int, int]
+_START, _END, _SENT, _PARA = 0, 1, 2, 3
+
+
 @dataclass(slots=True)
-class _Hit:
-    term: int
-    start: int  # global piece index
-    end: int  # inclusive
-    sent: int
-    para: int
-
-
-@dataclass
 class _Sentence:
     line: int  # line index in the document (-1: the title argument)
-    start: int  # char span in the normalized line
-    end: int
+    nth: int  # index among the sentences (with words) of its line
+    text: str  # the normalized line
     zone: str
     first_piece: int
     para: int
+
+
+def _sentence_bounds(text: str) -> list[tuple[int, int]]:
+    """Char spans of the sentences (with at least one word) of a normalized line."""
+    out: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENT_SPLIT_RE.finditer(text):
+        if _SCAN_RE.search(text, pos, m.start()):
+            out.append((pos, m.start()))
+        pos = m.end()
+    if _SCAN_RE.search(text, pos):
+        out.append((pos, len(text)))
+    return out
 
 
 @dataclass
@@ -195,6 +205,10 @@ _ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
 # digits, +) by the cached analysis, which is much faster than tokenizing with TOKEN_RE itself.
 _SCAN_RE = re.compile(r"[\w+]+")
 _SENT_SPLIT_RE = re.compile(r"[.!?؟؛…]+[\"'”»)\]]*\s+")
+# The scan splits lines at whitespace (str.split, the same white space as \s): a word ends a
+# sentence when it ends with _SENT_SPLIT_RE's marks and closing quotes (and a word follows).
+_SENT_MARKS = ".!?؟؛…"
+_SENT_CLOSERS = "\"'”»)]"
 _LONG_PROSE = 20
 
 
@@ -248,6 +262,8 @@ class Matcher:
         self._cache: dict[str, tuple[frozenset[int], ...]] = {}
         self._word_cache: dict[str, tuple[frozenset[int], ...]] = {}
         self._span_cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._text_word_cache: dict[str, tuple[frozenset[int], ...]] = {}
+        self._sentence_end_words: set[str] = set()
         # term id -> rules using it in a group: lets match() look only at rules with hits
         index: dict[int, set[tuple[int, int]]] = {}
         for ti, t in enumerate(topics):
@@ -386,51 +402,92 @@ class Matcher:
 
     # ----------------------------------------------------------------- scanning
 
+    def _analyze_text_word(self, word: str) -> tuple[frozenset[int], ...]:
+        """Pieces of a whitespace-delimited word: those of its scan tokens (see _SCAN_RE)."""
+        cache = self._cache
+        res: tuple[frozenset[int], ...] = ()
+        for tok in _SCAN_RE.findall(word):
+            p = cache.get(tok)
+            res += p if p is not None else self._analyze(tok)
+        self._text_word_cache[word] = res
+        stripped = word.rstrip(_SENT_CLOSERS)
+        if stripped and stripped[-1] in _SENT_MARKS:
+            self._sentence_end_words.add(word)
+        return res
+
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
         """lines: (line index, zone, normalized text). Returns sentences and term hits."""
         doc = _Doc()
-        if len(self._cache) > 300_000:  # bounded memory on a long-running worker
-            self.clear_caches()
-        cache = self._cache
-        cache_get = cache.__getitem__
+        if len(self._cache) > 300_000 or len(self._text_word_cache) > 300_000:
+            self.clear_caches()  # bounded memory on a long-running worker
+        wcache = self._text_word_cache
+        wget = wcache.__getitem__
+        is_end = self._sentence_end_words.__contains__
         root_get = self._root.get
-        findall = _SCAN_RE.findall
         chain = itertools.chain.from_iterable
         compress = itertools.compress
+        accumulate = itertools.accumulate
         hits = doc.hits
+        sentences = doc.sentences
         gpos = 0
         for para, (li, zone, text) in enumerate(lines):
-            pos = 0
-            for m in itertools.chain(_SENT_SPLIT_RE.finditer(text), (None,)):
-                end = m.start() if m is not None else len(text)
-                nxt = m.end() if m is not None else len(text)
-                chunk = text[pos:end]
-                s_start = pos
-                pos = nxt
-                toks = findall(chunk)
-                if not toks:
+            words = text.split()
+            if not words:
+                continue
+            try:
+                vals = list(map(wget, words))
+            except KeyError:
+                for w in set(words).difference(wcache):
+                    self._analyze_text_word(w)
+                vals = list(map(wget, words))
+            line_pieces = list(chain(vals))
+            # sentence ends, as piece offsets in the line: after each word ending a sentence
+            cum = list(accumulate(map(len, vals)))
+            cuts = [cum[i] for i in compress(range(len(words) - 1), map(is_end, words))]
+            cuts.append(len(line_pieces))
+            prev = 0
+            nth = 0
+            for cut in cuts:
+                if cut == prev:
                     continue
-                for tok in set(toks).difference(cache):
-                    self._analyze(tok)
-                pieces = list(chain(map(cache_get, toks)))
-                sid = len(doc.sentences)
-                doc.sentences.append(_Sentence(li, s_start, end, zone, gpos, para))
+                pieces = line_pieces[prev:cut]
+                prev = cut
+                sid = len(sentences)
+                sentences.append(_Sentence(li, nth, text, zone, gpos, para))
+                nth += 1
                 npieces = len(pieces)
+                last = npieces - 1
                 for i in compress(range(npieces), pieces):
                     for k in pieces[i]:
                         node = root_get(k)
                         if node is None:
                             continue
-                        for term in node.ends:
-                            hits.setdefault(term, []).append(_Hit(term, gpos + i, gpos + i, sid, para))
-                        if not node.children or i + 1 >= npieces:
+                        g = gpos + i
+                        if node.ends:
+                            h = (g, g, sid, para)
+                            for term in node.ends:
+                                lst = hits.get(term)
+                                if lst is None:
+                                    hits[term] = [h]
+                                else:
+                                    lst.append(h)
+                        if i == last or not node.children:
                             continue
-                        stack = [(i + 1, c) for k2 in pieces[i + 1] if (c := node.children.get(k2)) is not None]
+                        nxt = pieces[i + 1]
+                        if not nxt:
+                            continue
+                        stack = [(i + 1, c) for k2 in nxt if (c := node.children.get(k2)) is not None]
                         while stack:
                             j, nd = stack.pop()
-                            for term in nd.ends:
-                                hits.setdefault(term, []).append(_Hit(term, gpos + i, gpos + j, sid, para))
-                            if nd.children and j + 1 < npieces:
+                            if nd.ends:
+                                h = (g, gpos + j, sid, para)
+                                for term in nd.ends:
+                                    lst = hits.get(term)
+                                    if lst is None:
+                                        hits[term] = [h]
+                                    else:
+                                        lst.append(h)
+                            if nd.children and j < last:
                                 for k2 in pieces[j + 1]:
                                     child = nd.children.get(k2)
                                     if child is not None:
@@ -464,6 +521,7 @@ class Matcher:
         title_line = (title or "").strip()
         mapped: dict[int, tuple[str, list[int]]] = {}
         spans_of: dict[int, list[tuple[int, int]]] = {}
+        bounds_of: dict[int, list[tuple[int, int]]] = {}
         for ti in sorted(by_topic):
             topic = self._topics[ti]
             score = 0.0
@@ -475,20 +533,21 @@ class Matcher:
                     score += rule.weight
                     firings.extend(fired)
             if score >= topic.threshold - 1e-9:
-                ev = self._evidence(firings, doc, orig_lines, title_line, mapped, spans_of)
+                ev = self._evidence(firings, doc, orig_lines, title_line, mapped, spans_of, bounds_of)
                 out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
         return out
 
     def _evidence(self, firings: list[_Firing], doc: _Doc, orig_lines: list[str],
                   title: str, mapped: dict[int, tuple[str, list[int]]],
-                  spans_of: dict[int, list[tuple[int, int]]]) -> tuple[Evidence, ...]:
+                  spans_of: dict[int, list[tuple[int, int]]],
+                  bounds_of: dict[int, list[tuple[int, int]]]) -> tuple[Evidence, ...]:
         # Evidence sentences: those holding a hit of a rule's first group (the key phrase); the
         # phrases shown are all the firing's hits inside those sentences.
         per_sent: dict[int, list[tuple[int, int]]] = {}
         for key_sents, hits in firings:
             for h in hits:
-                if h.sent in key_sents:
-                    per_sent.setdefault(h.sent, []).append((h.start, h.end))
+                if h[_SENT] in key_sents:
+                    per_sent.setdefault(h[_SENT], []).append((h[_START], h[_END]))
         out: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         for sid in sorted(per_sent):
@@ -499,10 +558,14 @@ class Matcher:
             if s.line not in mapped:
                 mapped[s.line] = normalize_with_map(orig)
             norm, idx = mapped[s.line]
+            bounds = bounds_of.get(s.para)
+            if bounds is None:
+                bounds = bounds_of[s.para] = _sentence_bounds(s.text)
+            start, end = bounds[s.nth]
             spans = spans_of.get(sid)
             if spans is None:
-                spans = spans_of[sid] = self._piece_spans(norm, s)
-            sent_text = _orig_span(orig, idx, s.start, s.end)
+                spans = spans_of[sid] = self._piece_spans(norm, start, end)
+            sent_text = _orig_span(orig, idx, start, end)
             phrases: list[str] = []
             for a, b in _merge_spans(per_sent[sid]):
                 la, lb = a - s.first_piece, b - s.first_piece
@@ -517,12 +580,12 @@ class Matcher:
             out.append(Evidence(sent_text, tuple(phrases), s.zone))
         return tuple(out)
 
-    def _piece_spans(self, norm_line: str, s: _Sentence) -> list[tuple[int, int]]:
+    def _piece_spans(self, norm_line: str, start: int, end: int) -> list[tuple[int, int]]:
         """Char spans (in the normalized line) of each piece of a sentence."""
         spans: list[tuple[int, int]] = []
         append = spans.append
         cache = self._span_cache
-        for m in _SCAN_RE.finditer(norm_line, s.start, s.end):
+        for m in _SCAN_RE.finditer(norm_line, start, end):
             raw = m.group()
             rel = cache.get(raw)
             if rel is None:
@@ -537,6 +600,8 @@ class Matcher:
         self._cache.clear()
         self._word_cache.clear()
         self._span_cache.clear()
+        self._text_word_cache.clear()
+        self._sentence_end_words.clear()
 
 
 _EMPTY: frozenset[int] = frozenset()
@@ -564,66 +629,80 @@ def _orig_span(orig: str, idx: list[int], a: int, b: int) -> str:
 
 def _unit(h: _Hit, window: Window) -> int:
     if window == "sentence":
-        return h.sent
+        return h[_SENT]
     if window == "paragraph":
-        return h.para
+        return h[_PARA]
     return 0
 
 
 _Firing = tuple[frozenset[int], list[_Hit]]
 
 
+def _near(a: _Hit, hs: list[_Hit], w: Window) -> list[_Hit]:
+    """The hits of ``hs`` inside window ``w`` around ``a`` (in order)."""
+    if isinstance(w, int):
+        para, start = a[_PARA], a[_START]
+        return [h for h in hs if h[_PARA] == para and -w <= h[_START] - start <= w]
+    if w == "sentence":
+        sent = a[_SENT]
+        return [h for h in hs if h[_SENT] == sent]
+    if w == "paragraph":
+        para = a[_PARA]
+        return [h for h in hs if h[_PARA] == para]
+    return hs
+
+
 def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
     """Firings of a rule: (sentences of the first group's hits, all hits inside the window)."""
-    hit_terms = doc.hits.keys()
+    dh = doc.hits
+    hit_terms = dh.keys()
     for g in rule.groups:
         if g.terms.isdisjoint(hit_terms):
             return []
     group_hits: list[list[_Hit]] = []
     for g in rule.groups:
-        hs = [h for t in g.terms & hit_terms for h in doc.hits[t]]
+        hs = [h for t in g.terms & hit_terms for h in dh[t]]
         if hs and g.unless and not g.unless.isdisjoint(hit_terms):
-            masks = [u for t in g.unless & hit_terms for u in doc.hits[t]]
+            masks = [u for t in g.unless & hit_terms for u in dh[t]]
             if masks:
-                hs = [h for h in hs if not any(u.sent == h.sent and u.start <= h.end and h.start <= u.end for u in masks)]
+                hs = [h for h in hs if not any(u[_SENT] == h[_SENT] and u[_START] <= h[_END] and h[_START] <= u[_END]
+                                               for u in masks)]
         if not hs:
             return []
         group_hits.append(hs)
-    ex_hits = [[h for t in ex.terms & hit_terms for h in doc.hits[t]] for ex in rule.excludes]
+    ex_hits = [[h for t in ex.terms & hit_terms for h in dh[t]] for ex in rule.excludes]
+    any_ex = any(ex_hits)
     firings: list[_Firing] = []
     w = rule.window
+    int_window = isinstance(w, int)
+    rest = [(g.window, hs) for g, hs in zip(rule.groups[1:], group_hits[1:])]
     seen_units: set[int] = set()
     for anchor in group_hits[0]:
         chosen = [anchor]
-        for g, hs in zip(rule.groups[1:], group_hits[1:]):
-            near = [h for h in hs if _within(anchor, h, w) and (g.window is None or _within(anchor, h, g.window))]
+        for gw, hs in rest:
+            near = _near(anchor, hs, w)
+            if gw is not None and near:
+                near = _near(anchor, near, gw)
             if not near:
                 break
             chosen.extend(near)
         else:
-            if _vetoed(rule, ex_hits, chosen):
+            if any_ex and _vetoed(rule, ex_hits, chosen):
                 continue
-            unit = anchor.start if isinstance(w, int) else _unit(anchor, w)
-            if unit in seen_units and not isinstance(w, int):
+            if int_window:
+                firings.append((frozenset((anchor[_SENT],)), chosen))
+                continue
+            unit = _unit(anchor, w)
+            if unit in seen_units:
                 # same window already fired: add this anchor's hits to it
                 for i, (sents, hits) in enumerate(firings):
                     if _unit(hits[0], w) == unit:
-                        firings[i] = (sents | {anchor.sent}, hits + chosen)
+                        firings[i] = (sents | {anchor[_SENT]}, hits + chosen)
                         break
                 continue
             seen_units.add(unit)
-            firings.append((frozenset((anchor.sent,)), chosen))
+            firings.append((frozenset((anchor[_SENT],)), chosen))
     return firings
-
-
-def _within(a: _Hit, h: _Hit, w: Window) -> bool:
-    if isinstance(w, int):
-        return h.para == a.para and abs(h.start - a.start) <= w
-    if w == "sentence":
-        return h.sent == a.sent
-    if w == "paragraph":
-        return h.para == a.para
-    return True
 
 
 def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
@@ -633,8 +712,8 @@ def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
         w = ex.window
         if isinstance(w, int):
             for h in hs:
-                if any(h.para == c.para and (abs(h.start - c.start) <= w or abs(h.end - c.end) <= w
-                                             or abs(h.start - c.end) <= w or abs(h.end - c.start) <= w)
+                if any(h[_PARA] == c[_PARA] and (abs(h[_START] - c[_START]) <= w or abs(h[_END] - c[_END]) <= w
+                                                 or abs(h[_START] - c[_END]) <= w or abs(h[_END] - c[_START]) <= w)
                        for c in chosen):
                     return True
         else:
