@@ -37,17 +37,21 @@ def seeds_site():
         yield server
 
 
-@pytest.mark.parametrize("failpoint", ["after_poll", "after_extract", "after_item:2", "between_sends:2"])
-def test_killed_cycle_then_clean_cycle_delivers_each_alert_once(failpoint: str, tmp_path: Path, config_dir: Path,
-                                                                seeds_site, webhook) -> None:
-    (config_dir / "feeds.yaml").write_text(f"feeds:\n  - url: {seeds_site.base_url}/feed.xml\n    name: seeds\n",
+def _configure(config_dir: Path, tmp_path: Path, site: StaticServer, webhook) -> tuple[Path, str]:
+    """The seeds' feed, one webhook channel, and a 1 s lease: a dead worker's claims (items,
+    messages) are free again after the lease, kept short here. Returns (state dir, allowed host)."""
+    (config_dir / "feeds.yaml").write_text(f"feeds:\n  - url: {site.base_url}/feed.xml\n    name: seeds\n",
                                            encoding="utf-8")
     (config_dir / "alerts.yaml").write_text(
         f"channels:\n  - name: hook\n    url: 'json://127.0.0.1:{webhook.port}/alerts'\n", encoding="utf-8")
-    # A dead worker's claims (items, messages) are free again after the lease: keep it short here.
     (config_dir / "settings.yaml").write_text("polling:\n  lease_seconds: 1\n", encoding="utf-8")
-    state = tmp_path / "state"
-    allow = seeds_site.base_url.split("//", 1)[1]
+    return tmp_path / "state", site.base_url.split("//", 1)[1]
+
+
+@pytest.mark.parametrize("failpoint", ["after_poll", "after_extract", "after_item:2", "between_sends:2"])
+def test_killed_cycle_then_clean_cycle_delivers_each_alert_once(failpoint: str, tmp_path: Path, config_dir: Path,
+                                                                seeds_site, webhook) -> None:
+    state, allow = _configure(config_dir, tmp_path, seeds_site, webhook)
     killed = cycle(config_dir, state, allow, failpoint)
     assert killed.returncode == -9, (killed.returncode, killed.stderr[-2000:])
     time.sleep(1.5)
@@ -69,13 +73,7 @@ def test_crash_after_the_channel_accepted_is_the_one_window_that_repeats(tmp_pat
                                                                          seeds_site, webhook) -> None:
     """The documented window: the channel took the message, the process died before recording it.
     The next run cannot know, so that one message goes out again (at-least-once) — and only it."""
-    (config_dir / "feeds.yaml").write_text(f"feeds:\n  - url: {seeds_site.base_url}/feed.xml\n    name: seeds\n",
-                                           encoding="utf-8")
-    (config_dir / "alerts.yaml").write_text(
-        f"channels:\n  - name: hook\n    url: 'json://127.0.0.1:{webhook.port}/alerts'\n", encoding="utf-8")
-    (config_dir / "settings.yaml").write_text("polling:\n  lease_seconds: 1\n", encoding="utf-8")
-    state = tmp_path / "state"
-    allow = seeds_site.base_url.split("//", 1)[1]
+    state, allow = _configure(config_dir, tmp_path, seeds_site, webhook)
     assert cycle(config_dir, state, allow, "after_send").returncode == -9
     assert len(webhook.posts) == 1
     time.sleep(1.5)  # the dead run's claim on that message expires
