@@ -29,6 +29,7 @@ Rules:
 
 from __future__ import annotations
 
+import collections
 import itertools
 import pathlib
 import re
@@ -166,6 +167,14 @@ class _Sentence:
     para: int
 
 
+# Scan entry of a piece: (keys, ((terms ending, children or None) of each trie node it starts, ...)),
+# or () for a piece without keys; _SENT_END marks the end of a sentence (no keys, starts nothing).
+# _HOLLOW is a whole sentence whose words have no piece (only "_" tokens): it ends a sentence too.
+_Entry = tuple
+_SENT_END: _Entry = ((), ())
+_HOLLOW: _Entry = ((), (), "hollow")  # not the same object as _SENT_END
+
+
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:
     """Char spans of the sentences (with at least one word) of a normalized line."""
     out: list[tuple[int, int]] = []
@@ -212,6 +221,14 @@ _SENT_CLOSERS = "\"'”»)]"
 _LONG_PROSE = 20
 
 
+def _ends_sentence(s: str) -> bool:
+    """``_ENDS_SENTENCE_RE.search(s)``, looking only at the trailing non-word characters."""
+    i = len(s)
+    while i and not (s[i - 1].isalnum() or s[i - 1] == "_"):  # \w is alphanumeric or _
+        i -= 1
+    return _ENDS_SENTENCE_RE.search(s, i) is not None
+
+
 def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
     """Counted lines of a document: (line index, zone) with zone "title" or "body"."""
     out: list[tuple[int, str]] = []
@@ -222,7 +239,6 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
         if not s:
             continue
         ntok = len(s.split(None, _LONG_PROSE))  # only compared with 3 and _LONG_PROSE
-        long_prose = ntok >= _LONG_PROSE and _ENDS_SENTENCE_RE.search(s) is not None
         m = _RELATED_RE.match(s)
         if m:
             if not m.group(1).strip():
@@ -232,13 +248,13 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
             tail = True
             continue
         if tail:
-            if long_prose and not _BULLET_RE.match(s):
+            if ntok >= _LONG_PROSE and _ends_sentence(s) and not _BULLET_RE.match(s):  # long prose
                 tail = False
             else:
                 continue
         if _FURNITURE_RE.match(s) or ntok < 3:
             continue
-        if _BULLET_RE.match(s) and not _ENDS_SENTENCE_RE.search(s):
+        if _BULLET_RE.match(s) and not _ends_sentence(s):
             continue
         if not have_title:
             out.append((i, "title"))
@@ -262,8 +278,8 @@ class Matcher:
         self._cache: dict[str, tuple[frozenset[int], ...]] = {}
         self._word_cache: dict[str, tuple[frozenset[int], ...]] = {}
         self._span_cache: dict[str, tuple[tuple[int, int], ...]] = {}
-        self._text_word_cache: dict[str, tuple[frozenset[int], ...]] = {}
-        self._sentence_end_words: set[str] = set()
+        self._text_word_cache: dict[str, tuple[_Entry, ...]] = {}
+        self._entries: dict[frozenset[int], _Entry] = {}
         # term id -> rules using it in a group: lets match() look only at rules with hits
         index: dict[int, set[tuple[int, int]]] = {}
         for ti, t in enumerate(topics):
@@ -402,97 +418,135 @@ class Matcher:
 
     # ----------------------------------------------------------------- scanning
 
-    def _analyze_text_word(self, word: str) -> tuple[frozenset[int], ...]:
-        """Pieces of a whitespace-delimited word: those of its scan tokens (see _SCAN_RE)."""
+    def _analyze_text_word(self, word: str) -> tuple[_Entry, ...]:
+        """Scan entries of a whitespace-delimited word: one per piece of its scan tokens (see
+        _SCAN_RE), then _SENT_END if the word ends a sentence."""
         cache = self._cache
-        res: tuple[frozenset[int], ...] = ()
+        entries = self._entries
+        res: list[_Entry] = []
         for tok in _SCAN_RE.findall(word):
-            p = cache.get(tok)
-            res += p if p is not None else self._analyze(tok)
-        self._text_word_cache[word] = res
+            pieces = cache.get(tok)
+            if pieces is None:
+                pieces = self._analyze(tok)
+            for piece in pieces:
+                e = entries.get(piece)
+                if e is None:
+                    e = entries[piece] = self._entry(piece)
+                res.append(e)
         stripped = word.rstrip(_SENT_CLOSERS)
         if stripped and stripped[-1] in _SENT_MARKS:
-            self._sentence_end_words.add(word)
-        return res
+            res.append(_SENT_END)
+        out = self._text_word_cache[word] = tuple(res)
+        return out
+
+    def _line_entries(self, text: str) -> list[_Entry]:
+        """Entries of a line, sentence by sentence as split by _SENT_SPLIT_RE (the general case)."""
+        out: list[_Entry] = []
+        for a, b in _sentence_bounds(text):
+            ents = [e for w in text[a:b].split()
+                    for e in (self._text_word_cache.get(w) or self._analyze_text_word(w)) if e is not _SENT_END]
+            out.extend(ents or (_HOLLOW,))
+            out.append(_SENT_END)
+        return out
+
+    def _entry(self, piece: frozenset[int]) -> _Entry:
+        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, children) of
+        the trie nodes the piece starts, one per key of the piece at the root."""
+        if not piece:
+            return ()
+        starts = []
+        for k in piece:
+            node = self._root.get(k)
+            if node is not None:
+                starts.append((node.ends, node.children or None))
+        return (piece, tuple(starts))
 
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
-        """lines: (line index, zone, normalized text). Returns sentences and term hits."""
+        """lines: (line index, zone, normalized text). Returns sentences and term hits.
+
+        A line is a list of entries (see _analyze_text_word); a sentence end is an entry too,
+        which keeps one free position between sentences (sentences never touch in word windows).
+        """
         doc = _Doc()
         if len(self._cache) > 300_000 or len(self._text_word_cache) > 300_000:
             self.clear_caches()  # bounded memory on a long-running worker
         wcache = self._text_word_cache
         wget = wcache.__getitem__
-        is_end = self._sentence_end_words.__contains__
-        root_get = self._root.get
         chain = itertools.chain.from_iterable
         compress = itertools.compress
-        accumulate = itertools.accumulate
-        hits = doc.hits
+        hits: dict[int, list[_Hit]] = collections.defaultdict(list)
         sentences = doc.sentences
         gpos = 0
         for para, (li, zone, text) in enumerate(lines):
-            words = text.split()
-            if not words:
+            if "_" in text:  # "_" alone is a scan token without pieces: split as _SENT_SPLIT_RE does
+                line = self._line_entries(text)
+            else:
+                words = text.split()
+                try:
+                    vals = list(map(wget, words))
+                except KeyError:
+                    for w in set(words).difference(wcache):
+                        self._analyze_text_word(w)
+                    vals = list(map(wget, words))
+                line = list(chain(vals))
+            n = len(line)
+            if not n:
                 continue
-            try:
-                vals = list(map(wget, words))
-            except KeyError:
-                for w in set(words).difference(wcache):
-                    self._analyze_text_word(w)
-                vals = list(map(wget, words))
-            line_pieces = list(chain(vals))
-            # sentence ends, as piece offsets in the line: after each word ending a sentence
-            cum = list(accumulate(map(len, vals)))
-            cuts = [cum[i] for i in compress(range(len(words) - 1), map(is_end, words))]
-            cuts.append(len(line_pieces))
-            prev = 0
+            last = n - 1
+            base = gpos  # position of entry i: base + i - shift
+            shift = 0  # sentence ends dropped so far (those closing no word: empty sentences)
+            sent_start = 0  # entry index and position of the current sentence's first entry
+            first = base
+            sid = len(sentences)
             nth = 0
-            for cut in cuts:
-                if cut == prev:
+            for i in compress(range(n), line):
+                e = line[i]
+                if not e[0]:  # _SENT_END or _HOLLOW
+                    if i > sent_start or e is _HOLLOW:
+                        sentences.append(_Sentence(li, nth, text, zone, first, para))
+                        nth += 1
+                        sid += 1
+                        first = base + i + 1 - shift
+                    else:
+                        shift += 1  # no sentence to end: the entry takes no position
+                    sent_start = i + 1
                     continue
-                pieces = line_pieces[prev:cut]
-                prev = cut
-                sid = len(sentences)
-                sentences.append(_Sentence(li, nth, text, zone, gpos, para))
-                nth += 1
-                npieces = len(pieces)
-                last = npieces - 1
-                for i in compress(range(npieces), pieces):
-                    for k in pieces[i]:
-                        node = root_get(k)
-                        if node is None:
-                            continue
-                        g = gpos + i
-                        if node.ends:
-                            h = (g, g, sid, para)
-                            for term in node.ends:
-                                lst = hits.get(term)
-                                if lst is None:
-                                    hits[term] = [h]
-                                else:
-                                    lst.append(h)
-                        if i == last or not node.children:
-                            continue
-                        nxt = pieces[i + 1]
+                g = base + i - shift
+                for ends, children in e[1]:
+                    if ends:
+                        h = (g, g, sid, para)
+                        for term in ends:
+                            hits[term].append(h)
+                    if children is None or i == last:
+                        continue
+                    # longer terms: follow the trie one entry at a time (a sentence end has no key)
+                    level = (children,)
+                    j = i + 1
+                    while True:
+                        nxt = line[j]
                         if not nxt:
-                            continue
-                        stack = [(i + 1, c) for k2 in nxt if (c := node.children.get(k2)) is not None]
-                        while stack:
-                            j, nd = stack.pop()
-                            if nd.ends:
-                                h = (g, gpos + j, sid, para)
-                                for term in nd.ends:
-                                    lst = hits.get(term)
-                                    if lst is None:
-                                        hits[term] = [h]
-                                    else:
-                                        lst.append(h)
-                            if nd.children and j < last:
-                                for k2 in pieces[j + 1]:
-                                    child = nd.children.get(k2)
-                                    if child is not None:
-                                        stack.append((j + 1, child))
-                gpos += npieces + 1  # +1: sentences never touch in word windows
+                            break
+                        deeper = []
+                        for ch in level:
+                            for k in nxt[0]:
+                                node = ch.get(k)
+                                if node is not None:
+                                    if node.ends:
+                                        h = (g, base + j - shift, sid, para)
+                                        for term in node.ends:
+                                            hits[term].append(h)
+                                    if node.children:
+                                        deeper.append(node.children)
+                        if not deeper or j == last:
+                            break
+                        level = deeper
+                        j += 1
+            if n > sent_start:
+                sentences.append(_Sentence(li, nth, text, zone, first, para))
+                gpos = base + n - shift + 1
+            else:
+                gpos = base + n - shift
+        doc.hits = dict(hits)
         return doc
 
     # ----------------------------------------------------------------- evaluation
@@ -601,7 +655,7 @@ class Matcher:
         self._word_cache.clear()
         self._span_cache.clear()
         self._text_word_cache.clear()
-        self._sentence_end_words.clear()
+        self._entries.clear()
 
 
 _EMPTY: frozenset[int] = frozenset()
@@ -663,10 +717,13 @@ def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
     for g in rule.groups:
         hs = [h for t in g.terms & hit_terms for h in dh[t]]
         if hs and g.unless and not g.unless.isdisjoint(hit_terms):
-            masks = [u for t in g.unless & hit_terms for u in dh[t]]
+            masks: dict[int, list[_Hit]] = {}
+            for t in g.unless & hit_terms:
+                for u in dh[t]:
+                    masks.setdefault(u[_SENT], []).append(u)
             if masks:
-                hs = [h for h in hs if not any(u[_SENT] == h[_SENT] and u[_START] <= h[_END] and h[_START] <= u[_END]
-                                               for u in masks)]
+                hs = [h for h in hs if h[_SENT] not in masks
+                      or not any(u[_START] <= h[_END] and h[_START] <= u[_END] for u in masks[h[_SENT]])]
         if not hs:
             return []
         group_hits.append(hs)
