@@ -40,7 +40,7 @@ import yaml
 from pydantic import ValidationError
 
 from flows.errors import ConfigError
-from flows.normalize import TOKEN_RE, normalize, normalize_with_map
+from flows.normalize import TOKEN_RE, index_map, normalize, normalize_with_map
 from flows.topics_schema import TopicsFile, VariantsFile, Window, loc_to_key
 
 __all__ = ["Evidence", "TopicMatch", "Matcher", "word_key"]
@@ -610,7 +610,9 @@ class Matcher:
             if s.line < 0:
                 orig = " ".join(orig.split())
             if s.line not in mapped:
-                mapped[s.line] = normalize_with_map(orig)
+                # s.text is normalize(orig) (normalization keeps lines): often the map is cheap
+                idx = index_map(orig, s.text)
+                mapped[s.line] = (s.text, idx) if idx is not None else normalize_with_map(orig)
             norm, idx = mapped[s.line]
             bounds = bounds_of.get(s.para)
             if bounds is None:
@@ -639,14 +641,16 @@ class Matcher:
         spans: list[tuple[int, int]] = []
         append = spans.append
         cache = self._span_cache
-        for m in _SCAN_RE.finditer(norm_line, start, end):
-            raw = m.group()
-            rel = cache.get(raw)
+        find = norm_line.find
+        o = start
+        for w in norm_line[start:end].split():  # scan tokens never cross white space
+            o = find(w, o)
+            rel = cache.get(w)
             if rel is None:
-                rel = cache[raw] = tuple(self._sub_spans(raw, 0))
-            a = m.start()
+                rel = cache[w] = tuple(sp for m in _SCAN_RE.finditer(w) for sp in self._sub_spans(m.group(), m.start()))
             for x, y in rel:
-                append((a + x, a + y))
+                append((o + x, o + y))
+            o += len(w)
         return spans
 
     def clear_caches(self) -> None:

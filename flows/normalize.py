@@ -34,7 +34,7 @@ import unicodedata
 
 import pyarabic.araby as araby
 
-__all__ = ["normalize", "normalize_with_map", "tokens", "TOKEN_RE"]
+__all__ = ["normalize", "normalize_with_map", "index_map", "tokens", "TOKEN_RE"]
 
 _OWN_TABLE: dict[int, str | None] = {
     0x06CC: "ي",  # Farsi yeh
@@ -186,6 +186,25 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
         s = "".join(parts)
         idx = new_idx
     return s, idx
+
+
+def index_map(text: str, normalized: str) -> list[int] | None:
+    """The index list of ``normalize_with_map(text)`` given ``normalized == normalize(text)``, when
+    it is cheap to get: no character of ``text`` expands and no space was added after a glued stop
+    (then normalization only drops characters).  None otherwise: call normalize_with_map.
+    """
+    if _EXPANDING_RE.search(text) is not None:
+        return None
+    idx: list[int] = []
+    last = 0
+    for m in _DROPPED_RE.finditer(text):
+        d = m.start()
+        idx.extend(range(last, d))
+        last = d + 1
+    idx.extend(range(last, len(text)))
+    if len(idx) != len(normalized):
+        return None
+    return idx
 
 
 def tokens(text: str) -> list[str]:
