@@ -192,6 +192,9 @@ def _sentence_bounds(text: str) -> list[tuple[int, int]]:
 class _Doc:
     sentences: list[_Sentence] = field(default_factory=list)
     hits: dict[int, list[_Hit]] = field(default_factory=dict)
+    hit_terms: frozenset[int] = frozenset()
+    # (group terms, unless) -> hits of the group in this document (groups recur across rules)
+    group_hits: dict[tuple[frozenset[int], frozenset[int]], list[_Hit]] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- zoning
@@ -547,6 +550,7 @@ class Matcher:
             else:
                 gpos = base + n - shift
         doc.hits = dict(hits)
+        doc.hit_terms = frozenset(hits)
         return doc
 
     # ----------------------------------------------------------------- evaluation
@@ -710,38 +714,68 @@ def _near(a: _Hit, hs: list[_Hit], w: Window) -> list[_Hit]:
     return hs
 
 
+def _group_hits(g: _Group, doc: _Doc) -> list[_Hit]:
+    """Hits of a group's terms, without those overlapping one of its ``unless`` phrases."""
+    key = (g.terms, g.unless)
+    hs = doc.group_hits.get(key)
+    if hs is not None:
+        return hs
+    dh = doc.hits
+    hit_terms = doc.hit_terms
+    hs = [h for t in g.terms & hit_terms for h in dh[t]]
+    if hs and g.unless and not g.unless.isdisjoint(hit_terms):
+        masks: dict[int, list[_Hit]] = {}
+        for t in g.unless & hit_terms:
+            for u in dh[t]:
+                masks.setdefault(u[_SENT], []).append(u)
+        if masks:
+            hs = [h for h in hs if h[_SENT] not in masks
+                  or not any(u[_START] <= h[_END] and h[_START] <= u[_END] for u in masks[h[_SENT]])]
+    doc.group_hits[key] = hs
+    return hs
+
+
+def _by_unit(hs: list[_Hit], w: Window) -> dict[int, list[_Hit]] | None:
+    """Hits by sentence (window "sentence") or paragraph (a paragraph or a number of words);
+    None for "article"."""
+    if w == "article":
+        return None
+    f = _SENT if w == "sentence" else _PARA
+    out: dict[int, list[_Hit]] = {}
+    for h in hs:
+        out.setdefault(h[f], []).append(h)
+    return out
+
+
 def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
     """Firings of a rule: (sentences of the first group's hits, all hits inside the window)."""
-    dh = doc.hits
-    hit_terms = dh.keys()
+    hit_terms = doc.hit_terms
     for g in rule.groups:
         if g.terms.isdisjoint(hit_terms):
             return []
     group_hits: list[list[_Hit]] = []
     for g in rule.groups:
-        hs = [h for t in g.terms & hit_terms for h in dh[t]]
-        if hs and g.unless and not g.unless.isdisjoint(hit_terms):
-            masks: dict[int, list[_Hit]] = {}
-            for t in g.unless & hit_terms:
-                for u in dh[t]:
-                    masks.setdefault(u[_SENT], []).append(u)
-            if masks:
-                hs = [h for h in hs if h[_SENT] not in masks
-                      or not any(u[_START] <= h[_END] and h[_START] <= u[_END] for u in masks[h[_SENT]])]
+        hs = _group_hits(g, doc)
         if not hs:
             return []
         group_hits.append(hs)
+    dh = doc.hits
     ex_hits = [[h for t in ex.terms & hit_terms for h in dh[t]] for ex in rule.excludes]
     any_ex = any(ex_hits)
     firings: list[_Firing] = []
     w = rule.window
     int_window = isinstance(w, int)
-    rest = [(g.window, hs) for g, hs in zip(rule.groups[1:], group_hits[1:])]
+    unit_field = _SENT if w == "sentence" else _PARA
+    rest = [(g.window, hs, _by_unit(hs, w)) for g, hs in zip(rule.groups[1:], group_hits[1:])]
     seen_units: set[int] = set()
     for anchor in group_hits[0]:
         chosen = [anchor]
-        for gw, hs in rest:
-            near = _near(anchor, hs, w)
+        u = anchor[unit_field]
+        for gw, hs, by_unit in rest:
+            near = hs if by_unit is None else by_unit.get(u)
+            if near and int_window:
+                start = anchor[_START]
+                near = [h for h in near if -w <= h[_START] - start <= w]
             if gw is not None and near:
                 near = _near(anchor, near, gw)
             if not near:
