@@ -76,7 +76,9 @@ TOKEN_RE = re.compile(r"[^\W\d_]+|\d+|\+")
 _TASHKEEL_RE = re.compile("[" + "".join(araby.TASHKEEL) + "]")
 _PRE_ITEMS = tuple((chr(k), v or "") for k, v in _PRE_TABLE.items())
 
-_HAMZA_CHARS = frozenset("آأإؤئ\u0654\u0655")
+# Characters outside these blocks (ASCII but A-Z, Latin-1 punctuation, Arabic, general
+# punctuation) may be presentation forms or have a lower case; a text without them needs neither.
+_NOT_PLAIN_RE = re.compile("[^\x00-\x40\x5b-\x7f\xa0-\xbf\u0600-\u06ff\u2000-\u206f]")
 
 
 def _chars(text: str) -> str:
@@ -85,7 +87,8 @@ def _chars(text: str) -> str:
     Each pyarabic call is guarded by a cheap presence test (its result is the same; pyarabic's
     own checks are Python loops over every character, too slow for every article).
     """
-    if _PRESENTATION_RE.search(text):
+    plain = _NOT_PLAIN_RE.search(text) is None
+    if not plain and _PRESENTATION_RE.search(text):
         text = _PRESENTATION_RE.sub(_nfkc, text)
     m = _TASHKEEL_RE.search(text)
     if m:
@@ -96,15 +99,14 @@ def _chars(text: str) -> str:
     for c, r in _PRE_ITEMS:
         if c in text:
             text = text.replace(c, r)
-    if not _HAMZA_CHARS.isdisjoint(text):
-        text = araby.normalize_hamza(text, method="tasheel")
+    text = araby.normalize_hamza(text, method="tasheel")  # a few str.replace calls
     if "\u0671" in text:
         text = araby.normalize_alef(text)
     if "\u0629" in text:
-        text = araby.normalize_teh(text)
+        text = text.replace("\u0629", "\u0647")  # araby.normalize_teh (a regex sub of ة by ه)
     if "\u0621" in text:
         text = text.replace("\u0621", "")
-    return text.lower()
+    return text if plain else text.lower()
 
 
 def _nfkc(m: re.Match[str]) -> str:
