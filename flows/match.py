@@ -96,6 +96,10 @@ SUFFIXES: tuple[str, ...] = tuple(
     )
 )
 _MIN_STEM = 2
+_PREFIX_SET = frozenset(PREFIXES)
+_SUFFIX_SET = frozenset(SUFFIXES)
+_MAX_PREFIX = max(map(len, PREFIXES))
+_MAX_SUFFIX = max(map(len, SUFFIXES))
 
 
 def word_key(word: str) -> str:
@@ -347,23 +351,21 @@ class Matcher:
         exact = keys.get("=" + tok)
         if not _ARABIC_WORD_RE.match(tok):
             return frozenset((exact,)) if exact is not None else _EMPTY
+        # every (prefix, suffix) of PREFIXES x SUFFIXES around a stem of at least _MIN_STEM letters
         found: set[int] = set()
         n = len(tok)
-        for p in PREFIXES:
-            if p and not tok.startswith(p):
-                continue
-            lp = len(p)
-            for s in SUFFIXES:
-                ls = len(s)
-                if n - lp - ls < _MIN_STEM:
+        top = n - _MIN_STEM
+        plens = [lp for lp in range(min(_MAX_PREFIX, top) + 1) if tok[:lp] in _PREFIX_SET]
+        slens = [ls for ls in range(min(_MAX_SUFFIX, top) + 1) if tok[n - ls:] in _SUFFIX_SET]
+        for lp in plens:
+            for ls in slens:
+                if lp + ls > top:
                     break
-                if s and not tok.endswith(s):
-                    continue
                 stem = tok[lp:n - ls]
                 k = keys.get(stem)
                 if k is not None:
                     found.add(k)
-                if s and stem[-1] == "ت":
+                if ls and stem[-1] == "ت":
                     k = keys.get(stem[:-1] + "ه")
                     if k is not None:
                         found.add(k)
