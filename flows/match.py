@@ -144,6 +144,11 @@ class _Rule:
     window: Window
     groups: list[_Group]
     excludes: list[_Exclude]
+    sig: tuple = ()  # what its firings depend on: rules with the same sig fire alike
+
+    def __post_init__(self) -> None:
+        self.sig = (self.window, tuple((g.terms, g.unless, g.window) for g in self.groups),
+                    tuple((e.terms, e.window) for e in self.excludes))
 
 
 @dataclass
@@ -582,18 +587,28 @@ class Matcher:
         mapped: dict[int, tuple[str, list[int]]] = {}
         spans_of: dict[int, list[tuple[int, int]]] = {}
         bounds_of: dict[int, list[tuple[int, int]]] = {}
+        fired_by_sig: dict[tuple, list[_Firing]] = {}  # rules alike (across topics) fire alike
+        evidence_of: dict[tuple, tuple[Evidence, ...]] = {}
         for ti in sorted(by_topic):
             topic = self._topics[ti]
             score = 0.0
             firings: list[_Firing] = []
+            sigs = []
             for ri in sorted(by_topic[ti]):
                 rule = topic.rules[ri]
-                fired = _eval_rule(rule, doc)
+                fired = fired_by_sig.get(rule.sig)
+                if fired is None:
+                    fired = fired_by_sig[rule.sig] = _eval_rule(rule, doc)
                 if fired:
                     score += rule.weight
                     firings.extend(fired)
+                    sigs.append(rule.sig)
             if score >= topic.threshold - 1e-9:
-                ev = self._evidence(firings, doc, orig_lines, title_line, mapped, spans_of, bounds_of)
+                key = tuple(sigs)
+                ev = evidence_of.get(key)
+                if ev is None:
+                    ev = evidence_of[key] = self._evidence(firings, doc, orig_lines, title_line, mapped,
+                                                           spans_of, bounds_of)
                 out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
         return out
 
