@@ -24,7 +24,10 @@ Rules:
 - Loading is loud: any invalid field, unknown key, unknown variant set or term that normalizes
   to nothing raises :class:`flows.errors.ConfigError` naming file, topic and key.
 - Term scanning is done once for all topics (one trie of word keys), so the cost grows with the
-  number of hits, not with the number of topics.
+  number of hits, not with the number of topics.  Lines are split at white space and the analysis
+  of each word (pieces, trie starts, sentence end) is cached across articles (:meth:`Matcher.clear_caches`);
+  char spans (sentences, phrases) and the map to the original text are computed for evidence only.
+  Rules alike across topics are evaluated once per article.
 """
 
 from __future__ import annotations
