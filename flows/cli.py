@@ -184,7 +184,7 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
         for col in ("feed", "alerts", "median", "worst"):
             lat.add_column(col)
         for row in data["latency"]:
-            lat.add_row(row["feed"], str(row["alerts"]), f"{row['median_seconds']:.0f} s", f"{row['worst_seconds']:.0f} s")
+            lat.add_row(row["feed"], str(row["alerts"]), _span(row["median_seconds"]), _span(row["worst_seconds"]))
         console.print(lat)
     console.print("alerts by state: " + (", ".join(f"{k}={v}" for k, v in sorted(data["outbox"].items())) or "none"))
     for d in data["dead"]:
@@ -230,6 +230,15 @@ def _emit(as_json: bool, obj: dict[str, Any], text_line: str) -> None:
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
         typer.echo(text_line)
+
+
+def _span(seconds: float) -> str:
+    """A duration for people: 42 s, 3 m 5 s, 2 h 10 m, 3 d 4 h."""
+    s = int(round(seconds))
+    for unit, size, sub, subsize in (("d", 86400, "h", 3600), ("h", 3600, "m", 60), ("m", 60, "s", 1)):
+        if s >= size:
+            return f"{s // size} {unit} {(s % size) // subsize} {sub}"
+    return f"{s} s"
 
 
 def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:

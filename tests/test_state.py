@@ -147,3 +147,9 @@ def test_a_feed_due_within_the_grace_counts_as_due(tmp_path: Path) -> None:
     got = s.claim_feeds("w", [feed.id], limit=1, lease_seconds=60, due_only=True, due_grace_seconds=15)
     assert [r.id for r in got] == [feed.id]
     s.close()
+
+
+def test_status_durations_read_as_people_write_them() -> None:
+    from flows.cli import _span
+
+    assert [_span(x) for x in (0.4, 42, 185, 7800, 90061)] == ["0 s", "42 s", "3 m 5 s", "2 h 10 m", "1 d 1 h"]
