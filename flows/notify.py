@@ -2,7 +2,8 @@
 
 Rules:
 - one message per (article, channel), naming every topic of the article that the channel wants;
-- email channels get RTL HTML (jinja2) with a plain-text alternative; chat channels a short
+- email channels get RTL HTML (jinja2); apprise adds the plain-text alternative, derived from the
+  HTML (the article URL is printed as text so that part carries it too); chat channels a short
   markdown message (topic, linked headline, outlet, one evidence line); text channels plain text;
 - `send` returns True only when apprise reports success; it never raises for a channel failure;
 - channel URLs hold secrets: they are never logged (apprise's logger is kept above its TRACE
@@ -144,20 +145,6 @@ def render(msg: AlertMessage, fmt: str) -> Rendered:
         return Rendered(subject, body, apprise.NotifyFormat.MARKDOWN)
     body = _TEMPLATES.get_template("text.txt.j2").render(ctx)
     return Rendered(subject, body, apprise.NotifyFormat.TEXT)
-
-
-def render_plain(msg: AlertMessage) -> str:
-    """The plain-text alternative of the email."""
-    return _TEMPLATES.get_template("email.txt.j2").render(
-        {
-            "title": msg.title,
-            "url": msg.url,
-            "outlets": msg.outlets,
-            "published": msg.published,
-            "topic_names": [t.name for t in msg.topics],
-            "topics": msg.topics,
-        }
-    )
 
 
 def check_url(url: str) -> str | None:
