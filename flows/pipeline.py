@@ -43,7 +43,7 @@ from .notify import AlertMessage, TopicEvidence, render, send
 from .claims import FeedQueue, HostLimiter, due_after, error_delay, next_interval, worker_id
 from .poll import poll_feed
 from .state import FeedRow, PendingItem, Store, utcnow
-from .stories import Fingerprint, fingerprint, same_story
+from .stories import NUM_HASHES, Fingerprint, fingerprint, same_story
 
 PAGE_ATTEMPTS = 3
 
@@ -339,7 +339,9 @@ class _RecentStories:
 
     def __init__(self) -> None:
         self._rows: list[tuple[int, Fingerprint]] = []  # (story id, fingerprint)
-        self._index: dict[tuple[int, int], list[int]] = {}
+        # One dict per bin, minimum -> row (an int; a list once a second row shares it): no tuple
+        # key and no list to allocate for the ~128 bins of each row, nearly all of them unique.
+        self._by_bin: list[dict[int, int | list[int]]] = [{} for _ in range(NUM_HASHES)]
 
     @classmethod
     def load(cls, rows: list[tuple[int, int, str]]) -> "_RecentStories":
@@ -355,15 +357,26 @@ class _RecentStories:
         row = len(self._rows)
         self._rows.append((story_id, fp))
         if fp.shingles:
-            for key in set(enumerate(fp.mins)):
-                self._index.setdefault(key, []).append(row)
+            for index, minimum in zip(self._by_bin, fp.mins):
+                seen = index.setdefault(minimum, row)
+                if seen != row:  # another row holds this minimum already
+                    if isinstance(seen, int):
+                        index[minimum] = [seen, row]
+                    else:
+                        seen.append(row)
 
     def story_of(self, fp: Fingerprint) -> int | None:
         if not fp.shingles:
             return None
         candidates: set[int] = set()
-        for key in enumerate(fp.mins):
-            candidates.update(self._index.get(key, ()))
+        for index, minimum in zip(self._by_bin, fp.mins):
+            rows = index.get(minimum)
+            if rows is None:
+                continue
+            if isinstance(rows, int):
+                candidates.add(rows)
+            else:
+                candidates.update(rows)
         for row in sorted(candidates):
             story_id, other = self._rows[row]
             if same_story(fp, other):

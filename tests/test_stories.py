@@ -99,3 +99,22 @@ def test_empty_text() -> None:
     assert empty.shingles == 0
     assert similarity(empty, fingerprint(SEEDS["000"])) == 0.0
     assert not same_story(empty, empty)
+
+
+def test_recent_stories_index_finds_the_oldest_matching_story_and_only_candidates() -> None:
+    """The pipeline's window index: copies share bins, the first (oldest) story wins, an unrelated
+    article shares none and is never compared."""
+    from flows.pipeline import _RecentStories
+    from flows.stories import fingerprint
+
+    seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
+    texts = [p.read_text(encoding="utf-8") for p in seeds]
+    fps = [fingerprint(t) for t in texts]
+    recent = _RecentStories()
+    recent.add(100, fps[2])
+    recent.add(200, fps[2])  # a later copy already grouped under another id: the older wins
+    recent.add(300, fps[4])
+    assert recent.story_of(fingerprint(texts[2])) == 100
+    assert recent.story_of(fps[4]) == 300
+    assert recent.story_of(fps[0]) is None
+    assert recent.story_of(fingerprint("")) is None
