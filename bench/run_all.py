@@ -28,59 +28,21 @@ import os
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from flows.httpserve import free_port  # noqa: E402  (after the path set-up above)
+
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Webhook:
-    """Loopback json:// sink: counts POSTs."""
-
-    def __init__(self) -> None:
-        self.posts = 0
-        hook = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a: object) -> None:
-                return
-
-            def do_POST(self) -> None:
-                n = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(n)
-                hook.posts += 1
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.httpd.daemon_threads = True
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 def _config_dir(tmp: Path, *, channels: str = "", feeds: str = "", settings: str = "") -> Path:
@@ -177,7 +139,7 @@ def run_cycle_bench(n: int, n_feeds: int, tmp: Path, profile: bool = False, db: 
     from bench import corpus
     from flows.httpserve import StaticServer
 
-    hook = Webhook()
+    hook = StaticServer().start()  # the json:// sink: counts POSTs
     with StaticServer() as site:
         routes, _arts, pages = corpus.build(n, n_feeds, site.base_url)
         site.routes.update(routes)
@@ -196,7 +158,7 @@ def run_cycle_bench(n: int, n_feeds: int, tmp: Path, profile: bool = False, db: 
         out["page_kb"] = [round(x / 1024) for x in corpus.sizes(pages)]
         out["pages"] = [b.decode("utf-8") for b in pages.values()]
     hook.stop()
-    out["webhook_posts"] = hook.posts
+    out["webhook_posts"] = len(hook.posts)
     return out
 
 
@@ -313,37 +275,23 @@ def child_idle(p: dict, profile: bool) -> dict:
 # ------------------------------------------------------------------------ start-up
 
 def startup(tmp: Path) -> dict:
-    hits: list[float] = []
+    from flows.httpserve import Route, StaticServer
+
     body = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
             b"<link>http://127.0.0.1/</link><description>d</description></channel></rss>")
-
-    class H(BaseHTTPRequestHandler):
-        def log_message(self, *a: object) -> None:
-            return
-
-        def do_GET(self) -> None:
-            hits.append(time.monotonic())
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    cfg = _config_dir(tmp, feeds=f"  - url: http://127.0.0.1:{httpd.server_address[1]}/feed.xml\n    name: one\n")
+    server = StaticServer({"/feed.xml": Route("application/rss+xml", body)}).start()
+    cfg = _config_dir(tmp, feeds=f"  - url: {server.base_url}/feed.xml\n    name: one\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     out = {}
     try:
         for label in ("cold", "warm"):  # a fresh state (new Prefect database), then the same state again
-            hits.clear()
             t0 = time.monotonic()
             # --all: the warm run must poll again although the feed's adaptive next poll has not come.
             res = subprocess.run([str(Path(PY).parent / "raqib"), "run", "--all", "--config", str(cfg),
                                   "--state", str(tmp / "state")],
                                  cwd=tmp, env=env, capture_output=True, text=True, timeout=300)
             t_end = time.monotonic()
+            hits = [t for t in server.times_requested("/feed.xml") if t >= t0]
             if res.returncode != 0 or not hits:
                 raise RuntimeError(f"raqib run failed: {res.stderr[-2000:]}")
             out[label] = {"first_poll_s": hits[0] - t0, "total_s": t_end - t0}
@@ -352,8 +300,7 @@ def startup(tmp: Path) -> dict:
         subprocess.run([PY, "-c", "import flows.ingest"], cwd=ROOT, env=env, check=True, timeout=120)
         out["import_ingest_s"] = time.monotonic() - t0
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        server.stop()
     return out
 
 
@@ -376,21 +323,15 @@ def latency(tmp: Path) -> dict:
     smtp_port = free_port()
     ctl = Controller(Handler(), hostname="127.0.0.1", port=smtp_port)
     ctl.start()
-    feed_hits: list[float] = []
     site = StaticServer().start()
     from datetime import datetime, timezone
 
     def feed_route(items: list) -> None:
-        body = render_feed(items, site.base_url, corpus.SITE)
+        site.routes["/feed.xml"] = Route("application/rss+xml; charset=utf-8",
+                                         render_feed(items, site.base_url, corpus.SITE))
 
-        def h(req: BaseHTTPRequestHandler) -> None:
-            feed_hits.append(time.monotonic())
-            req.send_response(200)
-            req.send_header("Content-Type", "application/rss+xml; charset=utf-8")
-            req.send_header("Content-Length", str(len(body)))
-            req.end_headers()
-            req.wfile.write(body)
-        site.routes["/feed.xml"] = h
+    def feed_hits() -> list[float]:
+        return site.times_requested("/feed.xml")
 
     feed_route([])
     host = site.base_url.split("//", 1)[1]
@@ -408,11 +349,11 @@ def latency(tmp: Path) -> dict:
     out: dict = {}
     try:
         deadline = t_start + 240
-        while not feed_hits and time.monotonic() < deadline and proc.poll() is None:
+        while not feed_hits() and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.2)
-        if not feed_hits:
+        if not feed_hits():
             raise RuntimeError("raqib serve never polled the feed")
-        out["first_poll_after_start_s"] = feed_hits[0] - t_start
+        out["first_poll_after_start_s"] = feed_hits()[0] - t_start
         time.sleep(1.0)  # just after a poll: the worst case for the next one
         from flows.match import Matcher
 
@@ -420,7 +361,7 @@ def latency(tmp: Path) -> dict:
         art = next(a for a in corpus.articles(60, 1) if matcher.match(a.text, title=a.title))  # fires a topic
         item = ReplayItem("live-1", art.title, art.text, datetime.now(timezone.utc).replace(microsecond=0))
         site.routes[article_path(item)] = Route("text/html; charset=utf-8", render_page(item, corpus.SITE, []))
-        polls_before = len(feed_hits)
+        polls_before = len(feed_hits())
         t_item = time.monotonic()
         feed_route([item])
         deadline = t_item + 200
@@ -428,12 +369,14 @@ def latency(tmp: Path) -> dict:
             time.sleep(0.2)
         if arrived:
             out["latency_s"] = arrived[0] - t_item
-            nxt = feed_hits[polls_before] if len(feed_hits) > polls_before else None
+            hits = feed_hits()
+            nxt = hits[polls_before] if len(hits) > polls_before else None
             out["wait_for_poll_s"] = (nxt - t_item) if nxt else None
             out["poll_to_email_s"] = (arrived[0] - nxt) if nxt else None
         else:
             out["latency_s"] = None
-        gaps = [b - a for a, b in zip(feed_hits, feed_hits[1:])]
+        hits = feed_hits()
+        gaps = [b - a for a, b in zip(hits, hits[1:])]
         out["poll_gaps_s"] = [round(g, 1) for g in gaps]
     finally:
         os.killpg(proc.pid, signal.SIGTERM)

@@ -5,16 +5,22 @@ Rules:
 - serves a mutable ``routes`` dict: path -> Route(content_type, body, status, headers);
 - every 200 carries a strong ETag (hash of the body) and answers a matching
   ``If-None-Match`` with 304 and no body, as well-behaved feed servers do;
-- records each request (method, path, headers) so tests can see what was fetched.
+- records each request (method, path, headers, monotonic time) so tests and benchmarks can see
+  what was fetched, and when;
+- takes any POST as a webhook would (200, `{}`) and keeps its body: a loopback sink for apprise's
+  `json://` and chat services.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
+from typing import Any, Callable
 
 
 @dataclass
@@ -34,6 +40,7 @@ class SeenRequest:
     method: str
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)
 
 
 # A handler may be given instead of a Route, to build faulty answers in tests.
@@ -49,6 +56,7 @@ class StaticServer:
     def __init__(self, routes: dict[str, Route | Handler] | None = None) -> None:
         self.routes: dict[str, Route | Handler] = dict(routes or {})
         self.requests: list[SeenRequest] = []
+        self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
         self._lock = threading.Lock()
         server = self
 
@@ -63,6 +71,15 @@ class StaticServer:
 
             def do_GET(self) -> None:
                 self._answer(head=False)
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with server._lock:
+                    server.requests.append(
+                        SeenRequest(self.command, self.path, {k.lower(): v for k, v in self.headers.items()})
+                    )
+                    server.posts.append((self.path, body))
+                self._send(200, "application/json", b"{}", {}, head=False)
 
             def _answer(self, head: bool) -> None:
                 path = self.path.split("?", 1)[0]
@@ -107,6 +124,10 @@ class StaticServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="raqib-httpserve", daemon=True)
 
     @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
@@ -123,8 +144,25 @@ class StaticServer:
         with self._lock:
             return [r.path for r in self.requests]
 
+    def json_posts(self) -> list[Any]:
+        """The POST bodies received, parsed as JSON."""
+        with self._lock:
+            return [json.loads(body) for _, body in self.posts]
+
+    def times_requested(self, path: str) -> list[float]:
+        """Monotonic times at which ``path`` was requested, oldest first."""
+        with self._lock:
+            return [r.at for r in self.requests if r.path.split("?", 1)[0] == path]
+
     def __enter__(self) -> "StaticServer":
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now (for servers that cannot bind port 0 themselves)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

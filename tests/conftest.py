@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import socket
-import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
+from flows.httpserve import StaticServer, free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class SmtpSink:
@@ -55,42 +47,12 @@ def smtp_sink() -> Iterator[SmtpSink]:
         sink.controller.stop()
 
 
-class Webhook:
-    """A loopback HTTP endpoint that records every POST body (apprise json://, mmost://)."""
-
-    def __init__(self) -> None:
-        self.posts: list[tuple[str, bytes]] = []
-        hook = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                n = int(self.headers.get("Content-Length") or 0)
-                hook.posts.append((self.path, self.rfile.read(n)))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def json_posts(self) -> list[dict[str, Any]]:
-        return [json.loads(body) for _, body in self.posts]
-
-
 @pytest.fixture
-def webhook() -> Iterator[Webhook]:
-    hook = Webhook()
-    try:
+def webhook() -> Iterator[StaticServer]:
+    """A loopback endpoint that records every POST body (apprise json://, mmost://): `.posts`
+    holds (path, body), `.json_posts()` the parsed bodies, `.port` its port."""
+    with StaticServer() as hook:
         yield hook
-    finally:
-        hook.httpd.shutdown()
-        hook.httpd.server_close()
 
 
 @pytest.fixture

@@ -293,16 +293,6 @@ HOSTILE_GUIDS = ("l-js", "l-file", "l-data", "l-metadata", "l-canary", "l-localh
                  "l-ipv6-loopback", "l-redir-metadata", "l-redir-canary", "l-redir-private", "l-redir-file")
 
 
-def deep_backlog(server: StaticServer) -> StaticServer:
-    """Widen the listen backlog of a StaticServer (socketserver's default is 5).
-
-    With 8 concurrent fetches and a 1 s connect timeout, a backlog of 5 drops SYNs whose retry
-    comes after 1 s: a spurious ConnectTimeout. Re-calling listen() updates the backlog (Linux).
-    """
-    server._httpd.socket.listen(128)
-    return server
-
-
 HEADER_DRIP_BYTES = 20  # dripped before the rest: 20 x 0.4 s = 8 s, no single pause reaches 1 s
 
 

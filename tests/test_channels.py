@@ -83,7 +83,7 @@ def test_mattermost_webhook_gets_markdown_with_linked_headline(webhook) -> None:
 
 
 def test_mattermost_down_is_a_failure_not_an_exception() -> None:
-    from tests.conftest import free_port
+    from flows.httpserve import free_port
 
     ch = Channel(name="desk-chat", url=f"mmost://127.0.0.1:{free_port()}/tok", topics="all", format="chat")
     assert send(ch, render(MSG, "chat")) is False

@@ -48,8 +48,6 @@ def _hostport(url: str) -> str:
 @pytest.fixture
 def servers():
     with StaticServer() as canary, StaticServer() as seeds, StaticServer() as bad:
-        for server in (canary, seeds, bad):
-            faults.deep_backlog(server)
         seeds.routes.update(build_site(SEEDS, seeds.base_url))
         bad.routes.update(faults.fault_routes(bad.base_url, canary.base_url))
         yield canary, seeds, bad

@@ -41,7 +41,7 @@ def test_json_webhook_receives_one_message(webhook) -> None:
 
 
 def test_channel_down_returns_false() -> None:
-    from tests.conftest import free_port
+    from flows.httpserve import free_port
 
     ch = Channel(name="hook", url=f"json://127.0.0.1:{free_port()}/x", topics="all", format="chat")
     assert send(ch, render(MSG, "chat")) is False

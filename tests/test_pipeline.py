@@ -106,7 +106,7 @@ def test_failing_feed_is_recorded_and_others_go_on(tmp_path: Path, config_dir: P
 
 
 def test_channel_down_then_up_delivers_exactly_once(tmp_path: Path, config_dir: Path, seed_site, smtp_sink) -> None:
-    from tests.conftest import free_port
+    from flows.httpserve import free_port
 
     down = f"mailto://127.0.0.1:{free_port()}?from=raqib@example.org&to=desk@example.org"
     (config_dir / "alerts.yaml").write_text(f"channels:\n  - name: mail\n    url: '{down}'\n", encoding="utf-8")

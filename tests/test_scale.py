@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, select, text
 
 from flows.httpserve import Route, StaticServer
 from flows.state import Store, feeds, items, outbox
-from tests.conftest import ROOT, Webhook
+from tests.conftest import ROOT
 from tests.scale_site import build_sites, delayed
 
 PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
@@ -48,7 +48,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     admin.dispose()
 
 
-def _config(config_dir: Path, feed_urls: list[str], host: str, hook: Webhook, lease: float = 600) -> None:
+def _config(config_dir: Path, feed_urls: list[str], host: str, hook: StaticServer, lease: float = 600) -> None:
     (config_dir / "feeds.yaml").write_text(
         "feeds:\n" + "".join(f"  - url: {u}\n    name: site-{i}\n    id: site-{i}\n" for i, u in enumerate(feed_urls)),
         encoding="utf-8")
@@ -81,7 +81,7 @@ def _result(proc: subprocess.Popen[str], timeout: float = 180) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def _posts_per_headline(hook: Webhook, headlines: list[str]) -> Counter[str]:
+def _posts_per_headline(hook: StaticServer, headlines: list[str]) -> Counter[str]:
     got: Counter[str] = Counter()
     for body in hook.json_posts():
         blob = json.dumps(body, ensure_ascii=False)
@@ -107,7 +107,7 @@ def _item_states(db_url: str) -> tuple[Counter[str], Counter[str]]:
 
 
 def test_two_workers_at_once_process_every_item_and_send_every_alert_exactly_once(
-        tmp_path: Path, config_dir: Path, db_url: str, webhook: Webhook) -> None:
+        tmp_path: Path, config_dir: Path, db_url: str, webhook: StaticServer) -> None:
     with StaticServer() as server:
         site = build_sites(server.base_url, n_sites=20, items_per_site=3, delay=0.05)
         server.routes.update(site.routes)
@@ -141,7 +141,7 @@ def test_two_workers_at_once_process_every_item_and_send_every_alert_exactly_onc
 
 
 def test_worker_killed_holding_a_feed_lease_loses_nothing(tmp_path: Path, config_dir: Path, db_url: str,
-                                                          webhook: Webhook) -> None:
+                                                          webhook: StaticServer) -> None:
     """Worker A is SIGKILLed inside the poll of a feed whose server hangs. Worker B, started at
     once, leaves that feed alone (still leased) and finishes the rest; after the lease expires,
     worker C polls it and its items alert once."""
@@ -233,7 +233,7 @@ def _busy_counter(route: Route, seconds: float, seen: dict[str, int], lock: thre
 
 
 def test_scheduled_runs_poll_feeds_when_due_and_at_most_k_at_once_per_host(tmp_path: Path, config_dir: Path,
-                                                                           webhook: Webhook) -> None:
+                                                                           webhook: StaticServer) -> None:
     import logging
 
     from flows import pipeline

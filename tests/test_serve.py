@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from flows.httpserve import StaticServer
+from flows.httpserve import StaticServer, free_port
 from flows.replay_site import build_site
 from flows.state import Store
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT
 
 
 @pytest.mark.slow
