@@ -198,27 +198,25 @@ def poll_all(store: Store, cfg: Config, client: httpx.Client, log: logging.Logge
 @dataclass
 class _Page:
     item: PendingItem
-    text: str | None
-    title: str | None
-    sitename: str | None
+    text: str | None  # the decoded HTML
     error: str | None
     refused: bool = False  # the address guard said no: retrying cannot help
 
 
 def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard | None) -> _Page:
     if not item.link:  # nothing to fetch, now or later: match the feed's own text at once
-        return _Page(item, None, None, None, "entry has no link", refused=True)
+        return _Page(item, None, "entry has no link", refused=True)
     try:
         got = fetch_page(client, item.link, cfg.settings.limits, guard=guard)
         ctype = got.headers.get("content-type")
         if ctype and not re.search(r"html|xml|text/plain", ctype, re.I):
-            return _Page(item, None, None, None, f"not an HTML page (Content-Type {ctype.split(';')[0]})")
+            return _Page(item, None, f"not an HTML page (Content-Type {ctype.split(';')[0]})")
         page = decode_html(got.body, ctype)
-        return _Page(item, page, None, None, None)
+        return _Page(item, page, None)
     except FetchError as err:
-        return _Page(item, None, None, None, err.reason, refused=err.reason.startswith("address guard"))
+        return _Page(item, None, err.reason, refused=err.reason.startswith("address guard"))
     except Exception as err:  # a decoder: report, never crash the run
-        return _Page(item, None, None, None, f"{err.__class__.__name__}: {err}")
+        return _Page(item, None, f"{err.__class__.__name__}: {err}")
 
 
 def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Matcher, log: logging.Logger,
@@ -242,7 +240,8 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
         with hosts.slot(it.link):
             return _download(client, cfg, it, guard)
 
-    procs = _extract_pool(limits.extract_processes, full_batch=len(pending) >= claims.batch)
+    count = _extract_processes(limits.extract_processes, full_batch=len(pending) >= claims.batch)
+    procs = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn")) if count > 1 else None
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-fetch") as pool:
             # Downloads run in threads; extraction runs in the process pool (or here), and the
@@ -251,7 +250,7 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
             for page in claims.pages(pool, polite_download, pending):
                 job = procs.submit(extract_page, page.text, page.item.link) if procs and page.text else None
                 window.append((page, job))
-                while len(window) > (4 * procs._max_workers if procs else 0):
+                while len(window) > (4 * count if procs else 0):
                     _outcome(store, cfg, matcher, *window.popleft(), report, log, recent)
             while window:
                 _outcome(store, cfg, matcher, *window.popleft(), report, log, recent)
@@ -261,14 +260,12 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
     return report
 
 
-def _extract_pool(setting: int, *, full_batch: bool) -> ProcessPoolExecutor | None:
-    """A pool of extraction processes: `setting` of them, or (0, automatic) one per core when the
-    cycle has at least a full batch of pending items; a spawned worker costs ~1 s to start, which
-    only a large cycle repays. `spawn`, not fork: a Prefect process runs threads."""
-    count = setting if setting > 0 else ((os.cpu_count() or 1) if full_batch else 1)
-    if count <= 1:
-        return None
-    return ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"))
+def _extract_processes(setting: int, *, full_batch: bool) -> int:
+    """How many extraction processes: `setting`, or (0, automatic) one per core when the cycle has
+    at least a full batch of pending items; a spawned worker costs ~1 s to start, which only a
+    large cycle repays. 1 means in this thread. The pool spawns, not forks: a Prefect process
+    runs threads."""
+    return setting if setting > 0 else ((os.cpu_count() or 1) if full_batch else 1)
 
 
 def _outcome(store: Store, cfg: Config, matcher: Matcher, page: _Page, job: Future[Extracted] | None,
