@@ -17,12 +17,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from .cli_topics import register as register_topic_commands
 from .errors import ConfigError
+
+if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
+    from .config import Config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
@@ -47,16 +50,18 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _validate(config: Path, notify: list[str] | None) -> None:
+def _validate(config: Path, notify: list[str] | None) -> "Config":
     """Load config and topics now, so errors stop us before Prefect starts."""
     from .config import load_config
     from .match import Matcher
 
     try:
-        load_config(config, extra_notify_urls=notify)
+        cfg = load_config(config, extra_notify_urls=notify)
         Matcher.from_config_dir(config)
     except ConfigError as err:
         _fail(f"config error: {err}")
+        raise AssertionError("unreachable") from None
+    return cfg
 
 
 def _export_notify(notify: list[str] | None) -> None:
@@ -272,13 +277,12 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
           interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10).")) -> None:
     """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
     _setup_logging()
-    _validate(config, None)
+    settings = _validate(config, None).settings
     from datetime import timedelta
 
-    from .config import load_config
     from .runtime import prepare_prefect_env
 
-    minutes = interval or load_config(config).settings.interval_minutes
+    minutes = interval or settings.interval_minutes
     prepare_prefect_env(state)
     # The runner looks for due runs every 10 s by default: up to 10 s added to every alert's latency.
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
@@ -292,7 +296,6 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
 
         from .ingest import digest, ingest
 
-        settings = load_config(config).settings
         params = {"config_dir": str(config.resolve()), "state_dir": str(state.resolve())}
         prefect_serve(
             ingest.to_deployment(name="raqib-ingest", interval=timedelta(minutes=minutes), parameters=params),
