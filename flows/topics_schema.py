@@ -52,6 +52,16 @@ class ExcludeSpec(_Strict):
     label: str | None = None
 
 
+def _unique_ids(specs: list[Any], what: str) -> list[Any]:
+    """Refuse two specs with the same ``id`` (the second one is named)."""
+    seen: set[str] = set()
+    for spec in specs:
+        if spec.id in seen:
+            raise ValueError(f"duplicate {what} id {spec.id!r}")
+        seen.add(spec.id)
+    return specs
+
+
 class RuleSpec(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     weight: float = Field(default=1.0, gt=0)
@@ -79,12 +89,7 @@ class TopicSpec(_Strict):
     @field_validator("rules")
     @classmethod
     def _unique_rule_ids(cls, rules: list[RuleSpec]) -> list[RuleSpec]:
-        seen: set[str] = set()
-        for r in rules:
-            if r.id in seen:
-                raise ValueError(f"duplicate rule id {r.id!r}")
-            seen.add(r.id)
-        return rules
+        return _unique_ids(rules, "rule")
 
     @model_validator(mode="after")
     def _reachable(self) -> "TopicSpec":
@@ -104,12 +109,7 @@ class TopicsFile(_Strict):
     @field_validator("topics")
     @classmethod
     def _unique_topic_ids(cls, topics: list[TopicSpec]) -> list[TopicSpec]:
-        seen: set[str] = set()
-        for t in topics:
-            if t.id in seen:
-                raise ValueError(f"duplicate topic id {t.id!r}")
-            seen.add(t.id)
-        return topics
+        return _unique_ids(topics, "topic")
 
 
 class VariantSet(_Strict):
