@@ -56,14 +56,13 @@ def run_cycle(store: Store, cfg: Config, matcher: Matcher, *, feeds: list[FeedCo
     """One ingest cycle inside a flow run: poll, process, deliver, then record an artifact.
 
     ``due_only``: poll only the feeds whose adaptive next poll has come (scheduled runs)."""
-    before = {row["key"]: row for row in store.feed_rows()}
     # Feeds are the operator's own choice and are not guarded; article links are.
     outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, None, due_only)
     report = process_items_task(store, cfg, matcher, guard)
     report.feeds = outcomes
     failures: dict[str, int] = {}
     report.sent, report.send_failures = deliver_task(store, cfg, failures)
-    notices = operator.feed_notices(store, cfg, before) + operator.channel_notices(cfg, failures)
+    notices = operator.feed_notices(store, cfg, outcomes) + operator.channel_notices(cfg, failures)
     operator.announce(cfg, notices, _logger())
     _artifact(report)
     return report

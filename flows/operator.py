@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
-
 import apprise
 
 from .config import Config
 from .notify import Rendered, send
+from .pipeline import FeedOutcome
 from .state import Store
 
 
@@ -30,22 +29,19 @@ class Notice:
     text: str
 
 
-def feed_notices(store: Store, cfg: Config, before: dict[str, dict[str, Any]]) -> list[Notice]:
-    """Compare feed rows from before the poll with now; mark newly dead feeds; return notices."""
+def feed_notices(store: Store, cfg: Config, outcomes: list[FeedOutcome]) -> list[Notice]:
+    """Notices from this cycle's polls; marks feeds that just crossed the error limit dead."""
     limit = cfg.settings.dead_after_errors
     notices: list[Notice] = []
-    for row in store.feed_rows():
-        old = before.get(row["key"])
-        was_errors = old["consecutive_errors"] if old else 0
-        label = row["name"] or row["url"]
-        if row["consecutive_errors"] >= limit > was_errors:
-            store.mark_feed_dead(row["id"])
-            notices.append(Notice("feed_dead", f"رقيب: المصدر متوقف — {label}",
-                                  f"feed {label} failed {row['consecutive_errors']} polls in a row and is marked dead "
-                                  f"(still retried). Last error: {row['last_error']}"))
-        elif old is not None and old["dead"] and row["consecutive_errors"] == 0:
-            notices.append(Notice("feed_recovered", f"رقيب: المصدر عاد — {label}",
-                                  f"feed {label} answers again after {was_errors} failed polls."))
+    for o in outcomes:
+        if o.errors >= limit > o.errors_before:
+            store.mark_feed_dead(o.feed_id)
+            notices.append(Notice("feed_dead", f"رقيب: المصدر متوقف — {o.feed}",
+                                  f"feed {o.feed} failed {o.errors} polls in a row and is marked dead "
+                                  f"(still retried). Last error: {o.error}"))
+        elif o.was_dead and o.status != "error":
+            notices.append(Notice("feed_recovered", f"رقيب: المصدر عاد — {o.feed}",
+                                  f"feed {o.feed} answers again after {o.errors_before} failed polls."))
     return notices
 
 

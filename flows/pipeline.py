@@ -59,6 +59,11 @@ class FeedOutcome:
     new_items: int = 0
     error: str | None = None
     warning: str | None = None
+    # Feed health, for operator notices: consecutive failed polls before and after this one.
+    feed_id: int = 0
+    errors_before: int = 0
+    errors: int = 0
+    was_dead: bool = False
 
 
 @dataclass
@@ -106,20 +111,22 @@ def poll_one(store: Store, cfg: Config, client: httpx.Client, row: FeedRow, log:
     """Poll one feed and record its new entries as pending (or old) items."""
     label = row.name or row.url
     limits = cfg.settings.limits
+    health = {"feed_id": row.id, "errors_before": row.consecutive_errors, "was_dead": row.dead}
     try:
         result = poll_feed(client, row.url, limits, etag=row.etag, last_modified=row.last_modified,
                            previous_hash=row.body_hash, guard=guard)
     except FetchError as err:
         count = store.record_poll_failure(row.id, err.reason, next_poll_at=_backoff(cfg, err.retry_after))
         log.warning("feed poll failed feed=%r url=%s reason=%r consecutive_errors=%d", label, row.url, err.reason, count)
-        return FeedOutcome(label, row.url, "error", error=err.reason)
+        return FeedOutcome(label, row.url, "error", error=err.reason, errors=count, **health)
     except Exception as err:  # a parser bug must not stop the other feeds
         reason = f"{err.__class__.__name__}: {err}"
-        store.record_poll_failure(row.id, reason, next_poll_at=_backoff(cfg, None))
+        count = store.record_poll_failure(row.id, reason, next_poll_at=_backoff(cfg, None))
         log.warning("feed poll failed feed=%r url=%s reason=%r", label, row.url, reason)
-        return FeedOutcome(label, row.url, "error", error=reason)
+        return FeedOutcome(label, row.url, "error", error=reason, errors=count, **health)
 
-    outcome = FeedOutcome(label, row.url, result.status, entries=len(result.entries), warning=result.warning)
+    outcome = FeedOutcome(label, row.url, result.status, entries=len(result.entries), warning=result.warning,
+                          **health)
     if result.warning:
         log.warning("feed=%r url=%s %s", label, row.url, result.warning)
     truncated = False

@@ -27,9 +27,8 @@ def test_feed_death_and_recovery_reach_the_operator_channel(tmp_path: Path, conf
         feeds = [FeedConfig(url=server.base_url + "/feed.xml", name="وكالة تجريبية", id="f")]
 
         def cycle() -> list[operator.Notice]:
-            before = {r["key"]: r for r in store.feed_rows()}
-            pipeline.poll_all(store, cfg, client, LOG, feeds=feeds)
-            notices = operator.feed_notices(store, cfg, before)
+            outcomes = pipeline.poll_all(store, cfg, client, LOG, feeds=feeds)
+            notices = operator.feed_notices(store, cfg, outcomes)
             operator.announce(cfg, notices, LOG)
             return notices
 
