@@ -1,4 +1,4 @@
-"""Cost of ``flows.stories.fingerprint`` beside two faster MinHash layouts (proposals, not used by raqib).
+"""Cost of ``flows.alerts.stories.fingerprint`` beside two faster MinHash layouts (proposals, not used by raqib).
 
 - ``current``: 128 (a·x+b) mod p permutations of one 64-bit blake2b per shingle (pure Python);
 - ``sliced``: per shingle, blake2b digests (64 bytes = 16 32-bit values each, 8 personalisations)
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from flows.stories import NUM_HASHES, Fingerprint, _shingles, fingerprint, similarity  # noqa: E402
+from flows.alerts.stories import NUM_HASHES, Fingerprint, _shingles, fingerprint, similarity  # noqa: E402
 
 _MASK32 = (1 << 32) - 1
 _PERSON = [f"raqib-{k}".encode() for k in range(NUM_HASHES // 16)]

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 import yaml  # noqa: E402
 
 from flows.match import Matcher  # noqa: E402
-from flows.topics_schema import TopicsFile, VariantsFile  # noqa: E402
+from flows.match.schema import TopicsFile, VariantsFile  # noqa: E402
 
 
 def corpus() -> list[str]:

@@ -34,8 +34,8 @@ def _worker(config_dir: str, db_url: str, start_at: float, out: Any) -> None:
 
     from flows import pipeline
     from flows.config import load_config
-    from flows.fetch import make_client
-    from flows.state import Store
+    from flows.sources.fetch import make_client
+    from flows.store.state import Store
 
     cfg = load_config(Path(config_dir))
     store = Store(db_url)
@@ -81,8 +81,8 @@ def main() -> None:
     ap.add_argument("--db", default=None, help="PostgreSQL URL (default: a SQLite file per run)")
     args = ap.parse_args()
 
-    from flows.httpserve import StaticServer
-    from flows.state import Store
+    from flows.replay.httpserve import StaticServer
+    from flows.store.state import Store
     from tests.scale_site import build_sites
 
     shutil_tmp = tempfile.TemporaryDirectory(prefix="raqib-bench-")

@@ -1,4 +1,4 @@
-"""Benchmark of flows.stories on pairs built from the seeds: precision, recall, similarity ranges, speed.
+"""Benchmark of flows.alerts.stories on pairs built from the seeds: precision, recall, similarity ranges, speed.
 
 Rules:
 - positives, for each seed: a syndicated copy (new headline, dateline, another outlet's footer and
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from flows.stories import SAME_STORY_THRESHOLD, fingerprint, same_story, similarity  # noqa: E402
+from flows.alerts.stories import SAME_STORY_THRESHOLD, fingerprint, same_story, similarity  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 RNG_SEED = 20241101
@@ -116,7 +116,7 @@ def seed_texts() -> dict[str, str]:
 
 
 def split_seed(text: str) -> tuple[str, list[str]]:
-    """(title, body paragraphs) of a seed, cut before its outlet footer; independent of flows.stories."""
+    """(title, body paragraphs) of a seed, cut before its outlet footer; independent of flows.alerts.stories."""
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if len(lines[0].split()) <= 2:  # breadcrumb
         lines = lines[1:]

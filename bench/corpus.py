@@ -10,11 +10,11 @@ Rules:
   with about 8% of the words swapped for other words of the pool: every article has its own content
   hash and its own story fingerprint; ``random.Random(RNG_SEED)`` makes the corpus identical on
   every run;
-- the page is ``flows.replay_site.render_page`` (header, nav, breadcrumb, byline, share buttons,
+- the page is ``flows.replay.replay_site.render_page`` (header, nav, breadcrumb, byline, share buttons,
   related headlines, footer) plus what real news pages carry around it: inline CSS and scripts,
   JSON-LD, a mega menu, "most read" / "latest" headline blocks and a link-heavy footer, so that a
   page weighs 50-90 KB; all of it is boilerplate that the extraction drops;
-- feeds are RSS 2.0 from ``flows.replay_site.render_feed``: ``n_feeds`` feeds, article i in feed
+- feeds are RSS 2.0 from ``flows.replay.replay_site.render_feed``: ``n_feeds`` feeds, article i in feed
   ``i % n_feeds``, published ``now - i minutes`` (new, within ``max_age_hours``).
 """
 
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from flows.httpserve import Route
-from flows.replay_site import ReplayItem, article_path, headline_of, render_feed, render_page
+from flows.replay.httpserve import Route
+from flows.replay.replay_site import ReplayItem, article_path, headline_of, render_feed, render_page
 
 ROOT = Path(__file__).resolve().parent.parent
 RNG_SEED = 20250307

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from flows.httpserve import free_port  # noqa: E402  (after the path set-up above)
+from flows.replay.httpserve import free_port  # noqa: E402  (after the path set-up above)
 
 RESULTS = ROOT / "bench" / "results"
 PY = sys.executable
@@ -76,11 +76,11 @@ def child_cycle(p: dict, profile: bool) -> dict:
 
     from flows import pipeline
     from flows.config import FeedConfig, load_config
-    from flows.extract import extract_article
-    from flows.fetch import make_client
-    from flows.guard import make_guard
+    from flows.text.extract import extract_article
+    from flows.sources.fetch import make_client
+    from flows.sources.guard import make_guard
     from flows.match import Matcher
-    from flows.state import Store
+    from flows.store.state import Store
 
     logging.basicConfig(level=logging.WARNING)
     log = logging.getLogger("raqib.bench")
@@ -137,7 +137,7 @@ def bare_extraction(pages: list[str], workers: int = 2) -> float:
 def run_cycle_bench(n: int, n_feeds: int, tmp: Path, profile: bool = False, db: Path | None = None,
                     pyspy: str | None = None) -> dict:
     from bench import corpus
-    from flows.httpserve import StaticServer
+    from flows.replay.httpserve import StaticServer
 
     hook = StaticServer().start()  # the json:// sink: counts POSTs
     with StaticServer() as site:
@@ -170,8 +170,8 @@ def seed_history(db: Path, n_items: int, feed_keys: int = 20) -> float:
     from datetime import timedelta
 
     from bench import corpus
-    from flows.state import Store, alerts, feeds, items, outbox, utcnow
-    from flows.stories import NUM_HASHES, Fingerprint
+    from flows.store.state import Store, alerts, feeds, items, outbox, utcnow
+    from flows.alerts.stories import NUM_HASHES, Fingerprint
 
     t0 = time.perf_counter()
     store = Store(f"sqlite:///{db}")
@@ -217,8 +217,8 @@ def seed_history(db: Path, n_items: int, feed_keys: int = 20) -> float:
 
 def child_idle(p: dict, profile: bool) -> dict:
     from bench import corpus
-    from flows.httpserve import Route, StaticServer
-    from flows.replay_site import ReplayItem, render_feed
+    from flows.replay.httpserve import Route, StaticServer
+    from flows.replay.replay_site import ReplayItem, render_feed
     from flows.runtime import prepare_prefect_env
 
     tmp = Path(p["tmp"])
@@ -253,8 +253,8 @@ def child_idle(p: dict, profile: bool) -> dict:
 
         from flows import pipeline
         from flows.config import load_config
-        from flows.fetch import make_client
-        from flows.state import Store
+        from flows.sources.fetch import make_client
+        from flows.store.state import Store
 
         c = load_config(cfg)
         store = Store.open(state)
@@ -275,7 +275,7 @@ def child_idle(p: dict, profile: bool) -> dict:
 # ------------------------------------------------------------------------ start-up
 
 def startup(tmp: Path) -> dict:
-    from flows.httpserve import Route, StaticServer
+    from flows.replay.httpserve import Route, StaticServer
 
     body = (b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
             b"<link>http://127.0.0.1/</link><description>d</description></channel></rss>")
@@ -310,8 +310,8 @@ def latency(tmp: Path) -> dict:
     from aiosmtpd.controller import Controller
 
     from bench import corpus
-    from flows.httpserve import Route, StaticServer
-    from flows.replay_site import ReplayItem, article_path, render_feed, render_page
+    from flows.replay.httpserve import Route, StaticServer
+    from flows.replay.replay_site import ReplayItem, article_path, render_feed, render_page
 
     arrived: list[float] = []
 
@@ -397,7 +397,7 @@ def matcher_figures(seconds: float = 1.5) -> dict:
     from bench import corpus
     from bench.bench_match import measure, synthetic
     from flows.match import Matcher
-    from flows.topics_schema import TopicsFile, VariantsFile
+    from flows.match.schema import TopicsFile, VariantsFile
 
     raw = yaml.safe_load((ROOT / "config" / "topics.yaml").read_text(encoding="utf-8"))
     variants = VariantsFile.model_validate(yaml.safe_load((ROOT / "config" / "variants.yaml").read_text(encoding="utf-8")))
@@ -490,7 +490,7 @@ def main() -> None:
 
         # history: the same 100-article cycle on an empty state and on 100,000 items
         base = tmp / "hist-base.db"
-        from flows.state import Store
+        from flows.store.state import Store
         Store(f"sqlite:///{base}").close()
         empty = tmp / "hist-empty.db"
         shutil.copy(base, empty)

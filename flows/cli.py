@@ -1,4 +1,4 @@
-"""The `raqib` command: run, serve, replay, status (and match, backtest from `flows.cli_topics`).
+"""The `raqib` command: run, serve, replay, status (and match, backtest from `flows.match.cli`).
 
 Rules:
 - config is validated before Prefect starts: a bad config or argument exits 2 with a message
@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
-from .cli_topics import register as register_topic_commands
-from .errors import ConfigError
+from flows.match.cli import register as register_topic_commands
+from flows.errors import ConfigError
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
-    from .config import Config
+    from flows.config import Config
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
@@ -52,8 +52,8 @@ def _fail(message: str, code: int = 2) -> None:
 
 def _validate(config: Path, notify: list[str] | None) -> "Config":
     """Load config and topics now, so errors stop us before Prefect starts."""
-    from .config import load_config
-    from .match import Matcher
+    from flows.config import load_config
+    from flows.match import Matcher
 
     try:
         cfg = load_config(config, extra_notify_urls=notify)
@@ -67,7 +67,7 @@ def _validate(config: Path, notify: list[str] | None) -> "Config":
 def _export_notify(notify: list[str] | None) -> None:
     # Extra URLs travel by environment, never as flow parameters (those are stored by Prefect).
     if notify:
-        from .config import NOTIFY_URLS_ENV
+        from flows.config import NOTIFY_URLS_ENV
 
         os.environ[NOTIFY_URLS_ENV] = " ".join([*os.environ.get(NOTIFY_URLS_ENV, "").split(), *notify])
 
@@ -75,13 +75,13 @@ def _export_notify(notify: list[str] | None) -> None:
 def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, Any]] | None = None,
               ignore_age: bool = False, allow_hosts: list[str] | None = None,
               all_feeds: bool = False) -> dict[str, Any]:
-    from . import notify as notify_mod
-    from .runtime import prepare_prefect_env
+    from flows.alerts import notify as notify_mod
+    from flows.runtime import prepare_prefect_env
 
     prepare_prefect_env(state)
     if as_json:
         notify_mod.console_stream = sys.stderr
-    from .ingest import ingest
+    from flows.ingest import ingest
 
     return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
                   allow_hosts=allow_hosts, all_feeds=all_feeds)
@@ -126,8 +126,8 @@ def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured
         _fail(f"{folder}: no .txt files to replay")
     _validate(config, notify)
     _export_notify(notify)
-    from .httpserve import StaticServer
-    from .replay_site import build_site
+    from flows.replay.httpserve import StaticServer
+    from flows.replay.replay_site import build_site
 
     with StaticServer() as server:
         try:
@@ -148,10 +148,10 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
     """Send today's digest to every digest channel now (once per channel and day)."""
     _setup_logging()
     _validate(config, None)
-    from .runtime import prepare_prefect_env
+    from flows.runtime import prepare_prefect_env
 
     prepare_prefect_env(state)
-    from .ingest import digest
+    from flows.ingest import digest
 
     sent = digest(config_dir=str(config), state_dir=str(state))
     typer.echo(", ".join(f"{k}: {v} stories" for k, v in sent.items()) or "no digest sent")
@@ -160,7 +160,7 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
 @app.command()
 def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Feeds (last poll, validators, errors), alerts by delivery state, dead alerts."""
-    from .state import Store
+    from flows.store.state import Store
 
     store = Store.open(state)
     try:
@@ -200,8 +200,8 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
 def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Re-run the current topics over the items in the state; show which alerts a change would add
     or remove, before it goes live. Nothing is written or sent."""
-    from .match import Matcher
-    from .state import Store
+    from flows.match import Matcher
+    from flows.store.state import Store
 
     try:
         matcher = Matcher.from_config_dir(config)
@@ -280,7 +280,7 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
     settings = _validate(config, None).settings
     from datetime import timedelta
 
-    from .runtime import prepare_prefect_env
+    from flows.runtime import prepare_prefect_env
 
     minutes = interval or settings.interval_minutes
     prepare_prefect_env(state)
@@ -294,7 +294,7 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
         from prefect import serve as prefect_serve
         from prefect.schedules import Cron
 
-        from .ingest import digest, ingest
+        from flows.ingest import digest, ingest
 
         params = {"config_dir": str(config.resolve()), "state_dir": str(state.resolve())}
         prefect_serve(

@@ -23,7 +23,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ConfigError
+from flows.errors import ConfigError
 
 NOTIFY_URLS_ENV = "RAQIB_NOTIFY_URLS"
 
@@ -232,7 +232,7 @@ def _resolve_url(ch: ChannelConfig, file: str, idx: int) -> str:
         if not value:
             raise ConfigError(file, f"{key}.url_env", f"environment variable {ch.url_env} is not set")
         return value
-    from .secrets import read_prefect_secret  # imports prefect: only when asked for
+    from flows.secrets import read_prefect_secret  # imports prefect: only when asked for
 
     try:
         return read_prefect_secret(ch.url_secret or "")
@@ -253,7 +253,7 @@ def _format_for(url: str, wanted: str) -> Literal["email", "chat", "text"]:
 
 def load_config(config_dir: Path, extra_notify_urls: list[str] | None = None) -> Config:
     """Read and validate every config file of ``config_dir``; check apprise URLs."""
-    from .notify import check_url  # apprise is only needed once channels exist
+    from flows.alerts.notify import check_url  # apprise is only needed once channels exist
 
     config_dir = Path(config_dir)
     if not config_dir.is_dir():

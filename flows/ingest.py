@@ -15,12 +15,14 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from . import operator, pipeline
-from .config import Config, FeedConfig, load_config
-from .fetch import make_client
-from .guard import make_guard
-from .match import Matcher
-from .state import Store
+from flows.alerts import operator
+
+from flows import pipeline
+from flows.config import Config, FeedConfig, load_config
+from flows.sources.fetch import make_client
+from flows.sources.guard import make_guard
+from flows.match import Matcher
+from flows.store.state import Store
 
 
 def _logger() -> logging.Logger:
@@ -111,7 +113,7 @@ def ingest(config_dir: str = "config", state_dir: str = "state", feeds: list[dic
 
 @task(name="send-digests", retries=1, retry_delay_seconds=[30], cache_policy=NO_CACHE)
 def digest_task(store: Store, cfg: Config) -> dict[str, int]:
-    from .digest import send_digests
+    from flows.alerts.digest import send_digests
 
     return send_digests(store, cfg, _logger())
 

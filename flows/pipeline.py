@@ -33,17 +33,17 @@ from typing import Any, Callable, Iterator
 
 import httpx
 
-from . import failpoints
-from .config import Config, FeedConfig
-from .extract import decode_html
-from .extract_job import Extracted, content_hash, extract_page
-from .fetch import FetchError, fetch_page
-from .match import Matcher
-from .notify import AlertMessage, TopicEvidence, render, send
-from .claims import FeedQueue, HostLimiter, due_after, error_delay, next_interval, worker_id
-from .poll import poll_feed
-from .state import FeedRow, PendingItem, Store, utcnow
-from .stories import NUM_HASHES, Fingerprint, fingerprint, same_story
+from flows import failpoints
+from flows.config import Config, FeedConfig
+from flows.text.extract import decode_html
+from flows.text.extract_job import Extracted, content_hash, extract_page
+from flows.sources.fetch import FetchError, fetch_page
+from flows.match import Matcher
+from flows.alerts.notify import AlertMessage, TopicEvidence, render, send
+from flows.store.claims import FeedQueue, HostLimiter, due_after, error_delay, next_interval, worker_id
+from flows.sources.poll import poll_feed
+from flows.store.state import FeedRow, PendingItem, Store, utcnow
+from flows.alerts.stories import NUM_HASHES, Fingerprint, fingerprint, same_story
 
 PAGE_ATTEMPTS = 3
 

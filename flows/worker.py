@@ -20,12 +20,12 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import pipeline
-from .config import load_config
-from .fetch import make_client
-from .guard import make_guard
-from .match import Matcher
-from .state import Store
+from flows import pipeline
+from flows.config import load_config
+from flows.sources.fetch import make_client
+from flows.sources.guard import make_guard
+from flows.match import Matcher
+from flows.store.state import Store
 
 
 def run_plain_cycle(store: Store, config_dir: Path, *, due_only: bool = True, ignore_age: bool = False,

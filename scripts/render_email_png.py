@@ -2,7 +2,7 @@
 
 Rules:
 - the sample is built from a real sentence of seed 001 (the one that fires `nk_russia_troops`),
-  rendered by ``flows.notify.render(msg, "email")``: exactly what a mailbox receives as HTML;
+  rendered by ``flows.alerts.notify.render(msg, "email")``: exactly what a mailbox receives as HTML;
 - Chromium runs headless with every background service off (no network besides the file://
   page), in a throw-away profile directory;
 - usage: ``python scripts/render_email_png.py [--html OUT.html] [--png docs/alert-email.png]``.
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from flows.notify import AlertMessage, TopicEvidence, render  # noqa: E402
+from flows.alerts.notify import AlertMessage, TopicEvidence, render  # noqa: E402
 
 SEED = ROOT / "seeds" / "001_1a712498a06baaf9.txt"
 CHROMIUM_FLAGS = [

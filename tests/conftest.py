@@ -10,7 +10,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from flows.httpserve import StaticServer, free_port
+from flows.replay.httpserve import StaticServer, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,4 @@
-"""A fault-injection HTTP server for tests: loopback only, built on `flows.httpserve.StaticServer`.
+"""A fault-injection HTTP server for tests: loopback only, built on `flows.replay.httpserve.StaticServer`.
 
 `fault_routes(base_url, canary_url)` returns the routes (path -> Route or handler) of one server
 that misbehaves in every way a news feed or article page can: HTTP errors, hangs, drips,
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from html import escape
 from http.server import BaseHTTPRequestHandler
 
-from flows.httpserve import Handler, Route, StaticServer
+from flows.replay.httpserve import Handler, Route, StaticServer
 
 HUGE_BYTES = 200 * 1024 * 1024
 CHUNK = 64 * 1024

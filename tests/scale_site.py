@@ -1,7 +1,7 @@
 """Many small Arabic news sites on one loopback server, for the scale tests and the bench.
 
 Rules:
-- site i lives under ``/s{i}/``: ``/s{i}/feed.xml`` (RSS 2.0 by `flows.replay_site`) and one page
+- site i lives under ``/s{i}/``: ``/s{i}/feed.xml`` (RSS 2.0 by `flows.replay.replay_site`) and one page
   per item; every text is different (random words from a neutral vocabulary), so no item is a
   duplicate or the same story as another;
 - every ``match_every``-th item carries one sentence that fires a topic (`TRIGGERS`), so the
@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 
-from flows.httpserve import Handler, Route
-from flows.replay_site import REPLAY_EPOCH, ReplayItem, article_path, render_feed, render_page
+from flows.replay.httpserve import Handler, Route
+from flows.replay.replay_site import REPLAY_EPOCH, ReplayItem, article_path, render_feed, render_page
 
 TRIGGERS = {
     "nk_russia_troops": "كوريا الشمالية أرسلت آلاف الجنود إلى روسيا للقتال إلى جانب قواتها في أوكرانيا، "

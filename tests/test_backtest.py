@@ -10,8 +10,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from flows.backtest import keyword_baseline, run_backtest
-from flows.cli_topics import register
+from flows.match.backtest import keyword_baseline, run_backtest
+from flows.match.cli import register
 from flows.match import Matcher
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

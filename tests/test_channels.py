@@ -1,4 +1,4 @@
-"""Real deliveries through flows.notify.send: MQTT broker, Mattermost webhook, SMTP (all loopback).
+"""Real deliveries through flows.alerts.notify.send: MQTT broker, Mattermost webhook, SMTP (all loopback).
 
 The MQTT test needs a broker: it runs when RAQIB_TEST_MQTT_HOST names one (port 1883).
 """
@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from flows.config import Channel
-from flows.notify import AlertMessage, TopicEvidence, render, send
+from flows.alerts.notify import AlertMessage, TopicEvidence, render, send
 
 # A realistic alert built from a sentence of seed 001.
 SENTENCE = ("وقالت وزارة الخارجية في سيئول اليوم الجمعة إن الوزيرين أعربا عن القلق إزاء تعميق التعاون "
@@ -83,7 +83,7 @@ def test_mattermost_webhook_gets_markdown_with_linked_headline(webhook) -> None:
 
 
 def test_mattermost_down_is_a_failure_not_an_exception() -> None:
-    from flows.httpserve import free_port
+    from flows.replay.httpserve import free_port
 
     ch = Channel(name="desk-chat", url=f"mmost://127.0.0.1:{free_port()}/tok", topics="all", format="chat")
     assert send(ch, render(MSG, "chat")) is False

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.httpserve import StaticServer
-from flows.replay_site import build_site
+from flows.replay.httpserve import StaticServer
+from flows.replay.replay_site import build_site
 from tests.conftest import ROOT
 from tests.test_pipeline import expected_alerts
 

@@ -9,10 +9,10 @@ import pytest
 
 from flows import pipeline
 from flows.config import load_config
-from flows.digest import send_digests
+from flows.alerts.digest import send_digests
 from flows.errors import ConfigError
 from flows.match import Matcher
-from flows.state import Store
+from flows.store.state import Store
 from tests.test_pipeline import expected_alerts, run_cycle, seed_site  # noqa: F401  (fixture)
 
 LOG = logging.getLogger("raqib.test")

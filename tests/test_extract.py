@@ -1,4 +1,4 @@
-"""flows.extract against real trafilatura: the seeds round-trip, charsets, rendering, boilerplate."""
+"""flows.text.extract against real trafilatura: the seeds round-trip, charsets, rendering, boilerplate."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import trafilatura
 
-from flows.extract import EXTRACT_SETTINGS, Article, decode_html, extract_article
-from flows.replay_site import load_items, render_page
+from flows.text.extract import EXTRACT_SETTINGS, Article, decode_html, extract_article
+from flows.replay.replay_site import load_items, render_page
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -15,12 +15,12 @@ from sqlalchemy import select
 
 from flows import pipeline
 from flows.config import FeedConfig, load_config
-from flows.fetch import FetchError, http_get, make_client
-from flows.guard import make_guard
-from flows.httpserve import StaticServer
+from flows.sources.fetch import FetchError, http_get, make_client
+from flows.sources.guard import make_guard
+from flows.replay.httpserve import StaticServer
 from flows.match import Matcher
-from flows.replay_site import build_site
-from flows.state import Store, items
+from flows.replay.replay_site import build_site
+from flows.store.state import Store, items
 from tests import faults
 from tests.test_pipeline import SEEDS, expected_alerts
 

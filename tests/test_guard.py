@@ -3,9 +3,9 @@ from __future__ import annotations
 import pytest
 
 from flows.config import Limits
-from flows.fetch import FetchError, fetch_page, make_client
-from flows.guard import make_guard
-from flows.httpserve import Route, StaticServer
+from flows.sources.fetch import FetchError, fetch_page, make_client
+from flows.sources.guard import make_guard
+from flows.replay.httpserve import Route, StaticServer
 
 
 @pytest.mark.parametrize("url,reason", [

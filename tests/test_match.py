@@ -129,7 +129,7 @@ def test_missing_config_file(tmp_path: pathlib.Path) -> None:
 
 import yaml  # noqa: E402
 
-from flows.topics_schema import TopicsFile, VariantsFile  # noqa: E402
+from flows.match.schema import TopicsFile, VariantsFile  # noqa: E402
 
 _VARIANTS = VariantsFile.model_validate(yaml.safe_load((CONFIG / "variants.yaml").read_text(encoding="utf-8")))
 

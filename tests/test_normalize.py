@@ -1,4 +1,4 @@
-"""Normalization rules (flows.normalize), each checked against real pyarabic."""
+"""Normalization rules (flows.text.normalize), each checked against real pyarabic."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from flows.normalize import normalize, normalize_with_map, tokens
+from flows.text.normalize import normalize, normalize_with_map, tokens
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from flows.config import Channel
-from flows.notify import AlertMessage, TopicEvidence, check_url, render, send
+from flows.alerts.notify import AlertMessage, TopicEvidence, check_url, render, send
 
 MSG = AlertMessage(
     title="وزيرا الخارجية يبحثان نشر القوات الكورية الشمالية في روسيا",
@@ -41,7 +41,7 @@ def test_json_webhook_receives_one_message(webhook) -> None:
 
 
 def test_channel_down_returns_false() -> None:
-    from flows.httpserve import free_port
+    from flows.replay.httpserve import free_port
 
     ch = Channel(name="hook", url=f"json://127.0.0.1:{free_port()}/x", topics="all", format="chat")
     assert send(ch, render(MSG, "chat")) is False

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flows import operator, pipeline
+from flows.alerts import operator
+
+from flows import pipeline
 from flows.config import FeedConfig, load_config
-from flows.fetch import make_client
-from flows.httpserve import Route, StaticServer
-from flows.state import Store
+from flows.sources.fetch import make_client
+from flows.replay.httpserve import Route, StaticServer
+from flows.store.state import Store
 from tests.test_poll import RSS
 
 LOG = logging.getLogger("raqib.test")

@@ -11,12 +11,12 @@ import pytest
 
 from flows import pipeline
 from flows.config import load_config
-from flows.fetch import make_client
-from flows.guard import make_guard
-from flows.httpserve import StaticServer
+from flows.sources.fetch import make_client
+from flows.sources.guard import make_guard
+from flows.replay.httpserve import StaticServer
 from flows.match import Matcher
-from flows.replay_site import build_site
-from flows.state import Store
+from flows.replay.replay_site import build_site
+from flows.store.state import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -106,7 +106,7 @@ def test_failing_feed_is_recorded_and_others_go_on(tmp_path: Path, config_dir: P
 
 
 def test_channel_down_then_up_delivers_exactly_once(tmp_path: Path, config_dir: Path, seed_site, smtp_sink) -> None:
-    from flows.httpserve import free_port
+    from flows.replay.httpserve import free_port
 
     down = f"mailto://127.0.0.1:{free_port()}?from=raqib@example.org&to=desk@example.org"
     (config_dir / "alerts.yaml").write_text(f"channels:\n  - name: mail\n    url: '{down}'\n", encoding="utf-8")
@@ -123,7 +123,7 @@ def test_channel_down_then_up_delivers_exactly_once(tmp_path: Path, config_dir: 
     with store.engine.begin() as conn:
         from sqlalchemy import update
 
-        from flows.state import outbox
+        from flows.store.state import outbox
         conn.execute(update(outbox).values(next_attempt_at=None))
     sent, failed = pipeline.deliver_due(store, cfg, LOG)
     assert (sent, failed) == (n, 0)
@@ -259,8 +259,8 @@ def test_new_feed_with_hundreds_of_old_items_does_not_flood_and_the_cap_loses_no
     from sqlalchemy import func, select
 
     from flows.config import FeedConfig
-    from flows.httpserve import Route
-    from flows.state import items, utcnow
+    from flows.replay.httpserve import Route
+    from flows.store.state import items, utcnow
 
     now = utcnow()
     entries = []

@@ -5,9 +5,9 @@ import gzip
 import pytest
 
 from flows.config import Limits
-from flows.fetch import FetchError, make_client
-from flows.httpserve import Route, StaticServer
-from flows.poll import parse_feed, poll_feed
+from flows.sources.fetch import FetchError, make_client
+from flows.replay.httpserve import Route, StaticServer
+from flows.sources.poll import parse_feed, poll_feed
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>أخبار تجريبية</title>

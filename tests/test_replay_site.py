@@ -1,4 +1,4 @@
-"""flows.replay_site: the seeds as an RSS feed plus news pages, served on loopback."""
+"""flows.replay.replay_site: the seeds as an RSS feed plus news pages, served on loopback."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import httpx
 import pytest
 import trafilatura
 
-from flows.extract import decode_html, extract_article
-from flows.httpserve import StaticServer
-from flows.replay_site import (
+from flows.text.extract import decode_html, extract_article
+from flows.replay.httpserve import StaticServer
+from flows.replay.replay_site import (
     ReplayItem,
     article_path,
     build_site,

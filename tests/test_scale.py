@@ -20,8 +20,8 @@ from typing import Iterator
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from flows.httpserve import Route, StaticServer
-from flows.state import Store, feeds, items, outbox
+from flows.replay.httpserve import Route, StaticServer
+from flows.store.state import Store, feeds, items, outbox
 from tests.conftest import ROOT
 from tests.scale_site import build_sites, delayed
 
@@ -207,7 +207,7 @@ def test_worker_killed_holding_a_feed_lease_loses_nothing(tmp_path: Path, config
 # -- adaptive polling and politeness --------------------------------------------------------
 
 def test_interval_halves_with_news_doubles_without_and_errors_back_off() -> None:
-    from flows.claims import error_delay, next_interval
+    from flows.store.claims import error_delay, next_interval
     from flows.config import Polling
 
     p = Polling(min_interval_minutes=5, max_interval_minutes=60)
@@ -238,8 +238,8 @@ def test_scheduled_runs_poll_feeds_when_due_and_at_most_k_at_once_per_host(tmp_p
 
     from flows import pipeline
     from flows.config import load_config
-    from flows.fetch import make_client
-    from flows.state import utcnow
+    from flows.sources.fetch import make_client
+    from flows.store.state import utcnow
 
     seen = {"now": 0, "max": 0}
     lock = threading.Lock()

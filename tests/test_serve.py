@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from flows.httpserve import StaticServer, free_port
-from flows.replay_site import build_site
-from flows.state import Store
+from flows.replay.httpserve import StaticServer, free_port
+from flows.replay.replay_site import build_site
+from flows.store.state import Store
 from tests.conftest import ROOT
 
 

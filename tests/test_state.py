@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from flows.state import MIGRATIONS, Store
+from flows.store.state import MIGRATIONS, Store
 
 PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 
@@ -114,7 +114,7 @@ def test_latency_by_feed_counts_from_publication_to_delivery(tmp_path: Path) -> 
 
     from sqlalchemy import update
 
-    from flows.state import outbox, utcnow
+    from flows.store.state import outbox, utcnow
 
     s = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
     (feed,) = s.sync_feeds([("f1", "http://127.0.0.1/feed.xml", "Feed one")])
@@ -138,7 +138,7 @@ def test_a_feed_due_within_the_grace_counts_as_due(tmp_path: Path) -> None:
     the feed's next poll must take it, or the feed is polled only every other run."""
     from datetime import timedelta
 
-    from flows.state import utcnow
+    from flows.store.state import utcnow
 
     s = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
     (feed,) = s.sync_feeds([("f1", "http://127.0.0.1/feed.xml", None)])

@@ -1,4 +1,4 @@
-"""flows.stories on pairs built from the seeds (the bench's builders): one alert per story."""
+"""flows.alerts.stories on pairs built from the seeds (the bench's builders): one alert per story."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.stories import (
+from flows.alerts.stories import (
     NUM_HASHES, SAME_STORY_THRESHOLD, Fingerprint, body_text, fingerprint, same_story, similarity,
 )
 
@@ -105,7 +105,7 @@ def test_recent_stories_index_finds_the_oldest_matching_story_and_only_candidate
     """The pipeline's window index: copies share bins, the first (oldest) story wins, an unrelated
     article shares none and is never compared."""
     from flows.pipeline import _RecentStories
-    from flows.stories import fingerprint
+    from flows.alerts.stories import fingerprint
 
     seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
     texts = [p.read_text(encoding="utf-8") for p in seeds]

@@ -26,7 +26,7 @@ from apprise.decorators import notify as apprise_plugin
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from .config import Channel
+from flows.config import Channel
 
 # apprise's TRACE (level 9) logs URLs with passwords; keep the logger well above it.
 logging.getLogger("apprise").setLevel(logging.WARNING)

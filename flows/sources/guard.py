@@ -20,7 +20,7 @@ import socket
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
-from .fetch import FetchError
+from flows.sources.fetch import FetchError
 
 Guard = Callable[[str], None]
 

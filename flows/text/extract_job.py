@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple
 
-from .extract import extract_article
-from .normalize import normalize
-from .stories import fingerprint
+from flows.text.extract import extract_article
+from flows.text.normalize import normalize
+from flows.alerts.stories import fingerprint
 
 
 class Extracted(NamedTuple):

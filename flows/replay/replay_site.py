@@ -1,6 +1,6 @@
 """The seeds as a test news site: an RSS 2.0 feed plus one realistic Arabic news page per text.
 
-Pure functions building bytes; the CLI serves them with ``flows.httpserve.StaticServer``.
+Pure functions building bytes; the CLI serves them with ``flows.replay.httpserve.StaticServer``.
 
 Rules (the page must extract back to the file's non-blank lines, exactly and in order):
 - every ``.txt`` file of the directory, sorted by name, is one item; a file that is not UTF-8, or
@@ -31,7 +31,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from flows.httpserve import Route
+from flows.replay.httpserve import Route
 
 __all__ = [
     "REPLAY_EPOCH",

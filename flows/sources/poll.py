@@ -28,8 +28,8 @@ from typing import Callable
 import feedparser
 import httpx
 
-from .config import Limits
-from .fetch import FetchError, http_get
+from flows.config import Limits
+from flows.sources.fetch import FetchError, http_get
 
 HARD_ENTRY_CAP = 5000
 

@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import apprise
 
-from .config import Channel, Config
-from .notify import _TEMPLATES, Rendered, send
-from .state import Store, utcnow
+from flows.config import Channel, Config
+from flows.alerts.notify import _TEMPLATES, Rendered, send
+from flows.store.state import Store, utcnow
 
 
 @dataclass

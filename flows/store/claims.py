@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from typing import Callable, Iterator, Sequence
 from urllib.parse import urlsplit
 
-from .config import Polling
-from .state import FeedRow, utcnow
+from flows.config import Polling
+from flows.store.state import FeedRow, utcnow
 
 # How many feed ids one claim query names; a run walks its feeds chunk by chunk.
 ID_CHUNK = 500

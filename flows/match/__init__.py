@@ -7,7 +7,7 @@ Rules:
   ("إقرأ أيضاً", "مقالات مشابهة", "مقالات ذات صلة", "الأكثر قراءة", …) and everything after
   them (unless a long prose paragraph follows), inline "اقرأ أيضا: …" teasers and bullet lines
   ("  • …") that read like headlines (no sentence-final punctuation).
-- Text is normalized once (:mod:`flows.normalize`), split into paragraphs (lines) and sentences
+- Text is normalized once (:mod:`flows.text.normalize`), split into paragraphs (lines) and sentences
   (. ! ؟ ؛ …) and into tokens (letter/digit runs and ``+``).
 - A term is a phrase of words.  Each Arabic word tolerates attached clitics (و ف ب ك ل س ال
   وال بال فال كال لل …) and common suffixes (ه ها هم ي ا ان ين ون ات يه يا …; teh marbuta
@@ -43,8 +43,8 @@ import yaml
 from pydantic import ValidationError
 
 from flows.errors import ConfigError
-from flows.normalize import TOKEN_RE, index_map, normalize, normalize_with_map
-from flows.topics_schema import TopicsFile, VariantsFile, Window, loc_to_key
+from flows.text.normalize import TOKEN_RE, index_map, normalize, normalize_with_map
+from flows.match.schema import TopicsFile, VariantsFile, Window, loc_to_key
 
 __all__ = ["Evidence", "TopicMatch", "Matcher", "word_key"]
 

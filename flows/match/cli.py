@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     ) -> None:
         """Precision/recall/F1 per topic, matcher vs keyword baseline, with FP/FN evidence."""
-        from flows.backtest import run_backtest
+        from flows.match.backtest import run_backtest
 
         if not folder.is_dir():
             _fail(f"not a directory: {folder}")

@@ -10,7 +10,7 @@ Rules:
   the ``المصدر`` / ``كلمات دلالية`` lines, ``  • `` bullets, and the related-headlines blocks
   (the header "إقرأ أيضاً", "مقالات مشابهة", "مقالات ذات صلة" or "الأكثر قراءة", or a bare
   "المصدر" credits header, and the short lines, at most 25 words, that follow it).
-- Text is normalized with ``flows.normalize.normalize`` (diacritics, tatweel, hamza/alef, teh
+- Text is normalized with ``flows.text.normalize.normalize`` (diacritics, tatweel, hamza/alef, teh
   marbuta, Farsi letters), so added tashkeel or another spelling of a hamza changes nothing.
 - Shingles are word 3-grams taken inside one paragraph (line), never across two, so reordering
   paragraphs keeps every shingle. 3-grams rather than 4-grams: a substituted word breaks 3
@@ -39,7 +39,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from .normalize import normalize as _normalize
+from flows.text.normalize import normalize as _normalize
 
 __all__ = [
     "Fingerprint", "fingerprint", "similarity", "same_story", "SAME_STORY_THRESHOLD",

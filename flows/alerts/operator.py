@@ -16,10 +16,10 @@ import logging
 from dataclasses import dataclass
 import apprise
 
-from .config import Config
-from .notify import Rendered, send
-from .pipeline import FeedOutcome
-from .state import Store
+from flows.config import Config
+from flows.alerts.notify import Rendered, send
+from flows.pipeline import FeedOutcome
+from flows.store.state import Store
 
 
 @dataclass(frozen=True)

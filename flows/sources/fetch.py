@@ -23,7 +23,7 @@ from urllib.parse import urljoin
 import httpcore
 import httpx
 
-from .config import Limits
+from flows.config import Limits
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
