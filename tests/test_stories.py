@@ -104,7 +104,7 @@ def test_empty_text() -> None:
 def test_recent_stories_index_finds_the_oldest_matching_story_and_only_candidates() -> None:
     """The pipeline's window index: copies share bins, the first (oldest) story wins, an unrelated
     article shares none and is never compared."""
-    from flows.pipeline import _RecentStories
+    from flows.process import _RecentStories
     from flows.alerts.stories import fingerprint
 
     seeds = sorted((Path(__file__).resolve().parent.parent / "seeds").glob("*.txt"))
