@@ -27,6 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from flows.redact import redact_url  # noqa: F401  (moved; kept importable from here)
+
 DATABASE_URL_ENV = "RAQIB_DATABASE_URL"
 
 metadata = MetaData()
@@ -213,16 +215,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
-
-
-def redact_url(url: str) -> str:
-    """A database URL safe to print (password hidden)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable database URL>"
 
 
 @dataclass(frozen=True)
