@@ -138,11 +138,17 @@ def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured
     from flows.replay.httpserve import StaticServer
     from flows.replay.replay_site import build_site
 
+    def skipped(err: Exception) -> None:  # a bad file is named and the replay goes on without it
+        typer.echo(f"raqib: {redact(str(err))}", err=True)
+
     with StaticServer() as server:
         try:
-            server.routes.update(build_site(folder, server.base_url))
+            routes = build_site(folder, server.base_url, on_error=skipped)
         except ValueError as err:
             _fail(str(err))
+        if len(routes) <= 1:  # the feed alone: every file was refused
+            _fail(f"{folder}: no readable .txt files to replay")
+        server.routes.update(routes)
         feed = {"url": f"{server.base_url}/feed.xml", "name": f"replay:{folder.resolve().name}",
                 "id": f"replay-{folder.resolve().name}"}
         logging.getLogger("raqib").info("replaying %s at %s", folder, feed["url"])
