@@ -4,7 +4,9 @@ Rules:
 - config is validated before Prefect starts: a bad config or argument exits 2 with a message
   naming the file and key, and no secret;
 - exit 0 when the run completed, even if some feeds failed (they are reported);
-- with `--json`, stdout holds only JSON lines (one object a line); logs and progress go to stderr.
+- with `--json`, stdout holds only JSON lines (one object a line); logs and progress go to stderr;
+- every error text printed (`_fail`, feed failures, log records, an unexpected exception's
+  traceback) goes through `flows.redact.redact` first: no password or token reaches the terminal.
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ import typer
 
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
+from flows.redact import redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Tracebacks with locals would print config values (channel URLs): main() prints a redacted one.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
 
 CONFIG_OPT = typer.Option(Path(os.environ.get("RAQIB_CONFIG", "config")), "--config", help="Config directory.")
@@ -36,9 +40,14 @@ JSON_OPT = typer.Option(False, "--json", help="One JSON object a line on stdout;
 NOTIFY_OPT = typer.Option(None, "--notify", help="Extra apprise URL for all topics (repeatable).")
 
 
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def _setup_logging(verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("raqib")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -46,7 +55,7 @@ def _setup_logging(verbose: bool = False) -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"raqib: {message}", err=True)
+    typer.echo(f"raqib: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -95,7 +104,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         return
     for f in result["feeds_list"]:
         if f["status"] == "error":
-            typer.echo(f"feed failed: {f['feed']}: {f['error']}", err=True)
+            typer.echo(redact(f"feed failed: {f['feed']}: {f['error']}"), err=True)
     typer.echo(
         f"\n{result['feeds']} feed(s), {result['feed_errors']} failed; {result['new_items']} new item(s), "
         f"{result['processed']} processed ({result['duplicates']} duplicate); {result['alerts']} alert(s), "
@@ -129,11 +138,17 @@ def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured
     from flows.replay.httpserve import StaticServer
     from flows.replay.replay_site import build_site
 
+    def skipped(err: Exception) -> None:  # a bad file is named and the replay goes on without it
+        typer.echo(f"raqib: {redact(str(err))}", err=True)
+
     with StaticServer() as server:
         try:
-            server.routes.update(build_site(folder, server.base_url))
+            routes = build_site(folder, server.base_url, on_error=skipped)
         except ValueError as err:
             _fail(str(err))
+        if len(routes) <= 1:  # the feed alone: every file was refused
+            _fail(f"{folder}: no readable .txt files to replay")
+        server.routes.update(routes)
         feed = {"url": f"{server.base_url}/feed.xml", "name": f"replay:{folder.resolve().name}",
                 "id": f"replay-{folder.resolve().name}"}
         logging.getLogger("raqib").info("replaying %s at %s", folder, feed["url"])
@@ -312,7 +327,13 @@ register_topic_commands(app)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception:  # not one of ours: show where, with every secret the text may hold hidden
+        import traceback
+
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

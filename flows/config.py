@@ -194,7 +194,20 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), None, f"not valid YAML: {exc}") from None
+        raise ConfigError(str(path), None, f"not valid YAML{_yaml_where(exc)}") from None
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """Line, column and PyYAML's problem, without its snippet: the snippet quotes the line, which may
+    hold a channel URL with its password, cut anywhere (redaction cannot recognise half a URL)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or exc.__class__.__name__
+    context = getattr(exc, "context", None)
+    cmark = getattr(exc, "context_mark", None)
+    if context and cmark is not None:
+        context += f" from line {cmark.line + 1}, column {cmark.column + 1}"
+    return f"{where}: {problem}" + (f" ({context})" if context else "")
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:
