@@ -4,7 +4,11 @@ Rules:
 - A term is split into normalized words; ``@set`` inserts a variant set; in ``auto`` sets a form
   written literally in a term is expanded to the whole set; ``=word`` is exact.
 - A word too short to match safely (fewer than 2 letters as a key) must be written ``=word``.
-- A term that expands to more than _MAX_ALTERNATIVES sequences is refused, naming file and key.
+- Compiling is linear in the size of the expansion: sequences are de-duplicated with dicts and
+  literal forms are found by looking up each slice length (never by comparing with every form).
+- Bounds (refused with file, topic and key named): a term or a variant set that expands to more
+  than _MAX_ALTERNATIVES (5,000) key sequences; more than _MAX_TOTAL_SEQUENCES (2,000,000) key
+  sequences for the whole config.
 - Multi-word all-Arabic sequences are also indexed as one glued word (بيونغيانغ).
 - Unknown or self-referencing variant sets stop the load with file and key.
 """
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from flows.match.matcher import Matcher
 
 _MAX_ALTERNATIVES = 5000
+_MAX_TOTAL_SEQUENCES = 2_000_000
 
 
 class _Compiler:
@@ -40,7 +45,9 @@ class _Compiler:
         self.term_ids: dict[str, int] = {}
         self.term_text: list[str] = []
         self.sets: dict[str, list[tuple[str, ...]]] = {}
-        self.form_index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        self.form_index: dict[tuple[str, ...], str] = {}  # form of an auto set -> set name
+        self.form_lens: dict[str, tuple[int, ...]] = {}  # first key -> lengths of forms, longest first
+        self.total = 0
         self._resolve_variants()
 
     # variant sets -> lists of key sequences
@@ -56,15 +63,16 @@ class _Compiler:
             if name in resolving:
                 raise ConfigError(vfile, key, f"variant set @{name} refers to itself")
             resolving.add(name)
-            seqs: list[tuple[str, ...]] = []
+            seen: dict[tuple[str, ...], None] = {}
             for i, form in enumerate(self.raw_variants[name]):
                 fkey = f"sets.{name}.forms[{i}]"
                 slots = self._slots(form, fkey, vfile, resolve, expand_literal=False)
-                for seq in self._product(slots, fkey, vfile):
-                    if seq not in seqs:
-                        seqs.append(seq)
+                seen.update(dict.fromkeys(self._product(slots, fkey, vfile)))
+                if len(seen) > _MAX_ALTERNATIVES:
+                    raise ConfigError(vfile, fkey, f"variant set @{name} expands to more than "
+                                      f"{_MAX_ALTERNATIVES} sequences")
             resolving.discard(name)
-            self.sets[name] = seqs
+            seqs = self.sets[name] = list(seen)
             return seqs
 
         for name in self.raw_variants:
@@ -73,9 +81,11 @@ class _Compiler:
             if name not in self.auto:
                 continue
             for seq in seqs:
-                self.form_index.setdefault(seq[0], []).append((seq, name))
-        for lst in self.form_index.values():
-            lst.sort(key=lambda x: -len(x[0]))
+                self.form_index.setdefault(seq, name)
+        lens: dict[str, set[int]] = {}
+        for seq in self.form_index:
+            lens.setdefault(seq[0], set()).add(len(seq))
+        self.form_lens = {k: tuple(sorted(v, reverse=True)) for k, v in lens.items()}
         self._resolve = resolve
 
     def _slots(self, term: str, key: str, file: str, resolve: Any, expand_literal: bool) -> list[list[tuple[str, ...]]]:
@@ -93,10 +103,11 @@ class _Compiler:
             i = 0
             while i < len(seq):
                 if expand_literal:
-                    for form, name in self.form_index.get(seq[i], ()):
-                        if seq[i:i + len(form)] == form:
-                            slots.append(list(self.sets[name]))
-                            i += len(form)
+                    for n in self.form_lens.get(seq[i], ()):
+                        name = self.form_index.get(seq[i:i + n])
+                        if name is not None:
+                            slots.append(self.sets[name])
+                            i += n
                             break
                     else:
                         slots.append([(seq[i],)])
@@ -114,7 +125,7 @@ class _Compiler:
                     raise ConfigError(file, key, f"bad variant reference {w!r} in term {term!r}")
                 if name not in self.raw_variants:
                     raise ConfigError(file, key, f"unknown variant set {w!r} in term {term!r}")
-                slots.append(list(resolve(name, key)))
+                slots.append(resolve(name, key))
                 continue
             if w.startswith("="):
                 body = TOKEN_RE.findall(w[1:])
@@ -157,6 +168,10 @@ class _Compiler:
         file = str(self.topics_path)
         slots = self._slots(text, key, file, self._resolve, expand_literal=True)
         alts = self._product(slots, key, file)
+        self.total += len(alts)
+        if self.total > _MAX_TOTAL_SEQUENCES:
+            raise ConfigError(file, key, f"the topics expand to more than {_MAX_TOTAL_SEQUENCES} "
+                              "key sequences in all")
         tid = self.term_ids[norm] = len(self.term_text)
         self.term_text.append(text)
         for seq in alts:
@@ -173,7 +188,7 @@ class _Compiler:
             if nxt is None:
                 nxt = node.children[kid] = _Node()
             node = nxt
-        if tid not in node.ends:
+        if not node.ends or node.ends[-1] != tid:  # a term's sequences are inserted one after another
             node.ends.append(tid)
 
     def compile(self, spec: TopicsFile) -> "Matcher":

@@ -5,6 +5,9 @@ Rules:
   the phrases shown are all the firing's hits inside those sentences, merged when they overlap.
 - Text is quoted from the original line (not the normalized one) through the normalization's
   index map; the same sentence of the same zone is shown once.
+- A sentence longer than MAX_EVIDENCE_CHARS (a page line without punctuation can be 200,000
+  characters) is cut to windows of context around its phrases (whole words, at most
+  MAX_EVIDENCE_CHARS in all), each cut marked with "…"; the phrases are always kept.
 """
 
 from __future__ import annotations
@@ -50,18 +53,82 @@ class _EvidenceBuilder:
                 spans = spans_of[sid] = self._piece_spans(norm, start, end)
             sent_text = _orig_span(orig, idx, start, end)
             phrases: list[str] = []
+            ranges: list[tuple[int, int]] = []
             for a, b in _merge_spans(per_sent[sid]):
                 la, lb = a - s.first_piece, b - s.first_piece
                 if 0 <= la < len(spans) and 0 <= lb < len(spans):
                     p = _orig_span(orig, idx, spans[la][0], spans[lb][1])
-                    if p and p not in phrases:
-                        phrases.append(p)
+                    if p:
+                        ranges.append(_orig_range(orig, idx, spans[la][0], spans[lb][1]))
+                        if p not in phrases:
+                            phrases.append(p)
+            if len(sent_text) > MAX_EVIDENCE_CHARS and ranges:
+                sent_text = _windows(orig, _orig_range(orig, idx, start, end), ranges)
             key = (s.zone, sent_text)
             if key in seen:
                 continue
             seen.add(key)
             out.append(Evidence(sent_text, tuple(phrases), s.zone))
         return tuple(out)
+
+
+MAX_EVIDENCE_CHARS = 600
+_MIN_CONTEXT = 40
+
+
+def _orig_range(orig: str, idx: list[int], a: int, b: int) -> tuple[int, int]:
+    """Original char range [start, end) behind normalized chars [a, b); marks that normalization
+    dropped right after the last char (a final hamza, tashkeel) belong to it."""
+    a = max(0, min(a, len(idx) - 1))
+    b = max(a + 1, min(b, len(idx)))
+    end = idx[b - 1] + 1
+    stop = idx[b] if b < len(idx) else len(orig)
+    while end < stop and not orig[end].isspace():
+        end += 1
+    return idx[a], end
+
+
+def _windows(orig: str, sent: tuple[int, int], phrases: list[tuple[int, int]]) -> str:
+    """The parts of a long sentence around its phrases, "…" where text is cut."""
+    lo, hi = sent
+    while lo < hi and orig[lo].isspace():
+        lo += 1
+    while hi > lo and orig[hi - 1].isspace():
+        hi -= 1
+    budget = MAX_EVIDENCE_CHARS
+    kept: list[tuple[int, int]] = []
+    for a, b in sorted(phrases):  # phrases first, as many as fit
+        if b - a > budget:
+            break
+        kept.append((a, b))
+        budget -= b - a
+    if not kept:
+        a = phrases[0][0]
+        kept, budget = [(a, min(a + MAX_EVIDENCE_CHARS, hi))], 0
+    ctx = max(_MIN_CONTEXT, budget // (2 * len(kept)))
+    parts: list[list[int]] = []
+    for a, b in kept:
+        a, b = max(lo, a - ctx), min(hi, b + ctx)
+        if parts and a <= parts[-1][1]:
+            parts[-1][1] = max(parts[-1][1], b)
+        else:
+            parts.append([a, b])
+    out: list[str] = []
+    for a, b in parts:
+        # whole words only: move a cut inside the text to the next white space
+        if a > lo:
+            sp = orig.find(" ", a, kept[0][0] if a < kept[0][0] else a)
+            a = sp + 1 if sp >= 0 else a
+        if b < hi:
+            sp = orig.rfind(" ", a, b)
+            b = sp if sp > a else b
+        out.append(orig[a:b].strip())
+    text = " … ".join(out)
+    if parts[0][0] > lo:
+        text = "…" + text
+    if parts[-1][1] < hi:
+        text += "…"
+    return text
 
 
 def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -79,6 +146,5 @@ def _orig_span(orig: str, idx: list[int], a: int, b: int) -> str:
     """Original text behind normalized chars [a, b)."""
     if not idx or a >= b:
         return ""
-    a = max(0, min(a, len(idx) - 1))
-    b = max(a + 1, min(b, len(idx)))
-    return orig[idx[a]: idx[b - 1] + 1].strip()
+    start, end = _orig_range(orig, idx, a, b)
+    return orig[start:end].strip()
