@@ -35,8 +35,12 @@ _MAX_TOTAL_SEQUENCES = 2_000_000
 
 class _Compiler:
     def __init__(self, topics_path: pathlib.Path, variants_path: pathlib.Path | None,
-                 variants: dict[str, list[str]], auto: set[str]) -> None:
+                 variants: dict[str, list[str]], auto: set[str],
+                 origins: dict[str, tuple[str, list[str]]] | None = None, lazy: frozenset[str] = frozenset()) -> None:
         self.auto = auto
+        self.lazy = lazy  # sets compiled only when a term names them
+        # set name -> (file, key of each form) for sets that come from another file (knowledge)
+        self.origins = origins or {}
         self.topics_path = topics_path
         self.variants_path = variants_path
         self.raw_variants = variants
@@ -59,24 +63,26 @@ class _Compiler:
             if name in self.sets:
                 return self.sets[name]
             if name not in self.raw_variants:
-                raise ConfigError(vfile, key, f"unknown variant set @{name}")
+                raise ConfigError(vfile, key, f"unknown variant set, role or person @{name}")
             if name in resolving:
                 raise ConfigError(vfile, key, f"variant set @{name} refers to itself")
             resolving.add(name)
             seen: dict[tuple[str, ...], None] = {}
+            sfile, skeys = self.origins.get(name, (vfile, None))
             for i, form in enumerate(self.raw_variants[name]):
-                fkey = f"sets.{name}.forms[{i}]"
-                slots = self._slots(form, fkey, vfile, resolve, expand_literal=False)
-                seen.update(dict.fromkeys(self._product(slots, fkey, vfile)))
+                fkey = skeys[i] if skeys else f"sets.{name}.forms[{i}]"
+                slots = self._slots(form, fkey, sfile, resolve, expand_literal=False)
+                seen.update(dict.fromkeys(self._product(slots, fkey, sfile)))
                 if len(seen) > _MAX_ALTERNATIVES:
-                    raise ConfigError(vfile, fkey, f"variant set @{name} expands to more than "
+                    raise ConfigError(sfile, fkey, f"variant set @{name} expands to more than "
                                       f"{_MAX_ALTERNATIVES} sequences")
             resolving.discard(name)
             seqs = self.sets[name] = list(seen)
             return seqs
 
         for name in self.raw_variants:
-            resolve(name, f"sets.{name}")
+            if name not in self.lazy:
+                resolve(name, f"sets.{name}")
         for name, seqs in self.sets.items():
             if name not in self.auto:
                 continue
@@ -124,7 +130,7 @@ class _Compiler:
                 if not re.match(r"^[a-z][a-z0-9_]*$", name):
                     raise ConfigError(file, key, f"bad variant reference {w!r} in term {term!r}")
                 if name not in self.raw_variants:
-                    raise ConfigError(file, key, f"unknown variant set {w!r} in term {term!r}")
+                    raise ConfigError(file, key, f"unknown variant set, role or person {w!r} in term {term!r}")
                 slots.append(resolve(name, key))
                 continue
             if w.startswith("="):

@@ -16,7 +16,9 @@ import pathlib
 
 from pydantic import ValidationError
 
+from flows.errors import ConfigError
 from flows.match.compiler import _Compiler
+from flows.match.knowledge import DEFAULT_KNOWLEDGE, load_knowledge
 from flows.match.evidence import _EvidenceBuilder
 from flows.match.loading import _config_error, _load_yaml
 from flows.match.model import _Entry, _Node, _Topic
@@ -63,7 +65,7 @@ class Matcher(_Scanner, _EvidenceBuilder):
             spec = TopicsFile.model_validate(raw)
         except ValidationError as exc:
             raise _config_error(topics_path, exc, raw) from None
-        variants: dict[str, list[str]] = {}
+        vspec: VariantsFile | None = None
         variants_path: pathlib.Path | None = None
         if spec.variants:
             variants_path = config_dir / spec.variants
@@ -72,19 +74,44 @@ class Matcher(_Scanner, _EvidenceBuilder):
                 vspec = VariantsFile.model_validate(vraw)
             except ValidationError as exc:
                 raise _config_error(variants_path, exc, vraw) from None
-            variants = {name: list(s.forms) for name, s in vspec.sets.items()}
-            auto = {name for name, s in vspec.sets.items() if s.auto}
-        else:
-            auto = set()
-        return _Compiler(topics_path, variants_path, variants, auto).compile(spec)
+        knowledge_path: pathlib.Path | None = None
+        if spec.knowledge:
+            knowledge_path = config_dir / spec.knowledge
+            if not knowledge_path.exists() and spec.knowledge == "knowledge.yaml":
+                knowledge_path = DEFAULT_KNOWLEDGE  # a config directory without one uses raqib's own
+        return cls._build(spec, topics_path, vspec, variants_path, knowledge_path, lazy_roles=False)
 
     @classmethod
     def from_spec(cls, spec: TopicsFile, variants: VariantsFile | None = None,
-                  source: str = "<topics>") -> "Matcher":
-        """Build from already validated specs (used by the benchmark and tests)."""
-        forms = {n: list(s.forms) for n, s in (variants.sets.items() if variants else ())}
-        auto = {n for n, s in (variants.sets.items() if variants else ()) if s.auto}
-        return _Compiler(pathlib.Path(source), None, forms, auto).compile(spec)
+                  source: str = "<topics>", knowledge: pathlib.Path | None = None) -> "Matcher":
+        """Build from already validated specs (used by the benchmark and tests); the knowledge file
+        is ``knowledge`` or, when the spec names one, raqib's own."""
+        if knowledge is None and spec.knowledge:
+            knowledge = DEFAULT_KNOWLEDGE
+        return cls._build(spec, pathlib.Path(source), variants, None, knowledge, lazy_roles=True)
+
+    @classmethod
+    def _build(cls, spec: TopicsFile, topics_path: pathlib.Path, vspec: VariantsFile | None,
+               variants_path: pathlib.Path | None, knowledge_path: pathlib.Path | None,
+               lazy_roles: bool) -> "Matcher":
+        """Compile; with ``lazy_roles`` a role (whose titles may name variant sets) is compiled only
+        when a rule names it, so specs with variant sets of their own can use the knowledge."""
+        forms = {n: list(s.forms) for n, s in (vspec.sets.items() if vspec else ())}
+        auto = {n for n, s in (vspec.sets.items() if vspec else ()) if s.auto}
+        origins: dict[str, tuple[str, list[str]]] = {}
+        lazy: frozenset[str] = frozenset()
+        if knowledge_path is not None:
+            ksets, kauto, kkeys = load_knowledge(knowledge_path)
+            for name in ksets:
+                if name in forms:
+                    raise ConfigError(str(knowledge_path), kkeys[name][0].split(".")[0] + "." + name,
+                                      f"id {name!r} is also a variant set of {variants_path or 'the variants'}")
+            forms.update(ksets)
+            auto |= kauto
+            origins = {n: (str(knowledge_path), k) for n, k in kkeys.items()}
+            if lazy_roles:
+                lazy = frozenset(ksets) - kauto
+        return _Compiler(topics_path, variants_path, forms, auto, origins, lazy).compile(spec)
 
     @property
     def topic_ids(self) -> list[str]:

@@ -104,6 +104,7 @@ class TopicSpec(_Strict):
 class TopicsFile(_Strict):
     version: Literal[1] = 1
     variants: str | None = "variants.yaml"
+    knowledge: str | None = "knowledge.yaml"
     topics: list[TopicSpec] = Field(min_length=1)
 
     @field_validator("topics")
