@@ -7,7 +7,8 @@ Rules, in order (pyarabic first, own code only where it falls short):
 2. Own character table (pyarabic leaves these alone or treats them differently):
    Farsi yeh ی (U+06CC) and alef maqsura ى → ي; Farsi kaf ک (U+06A9) → ك; the superscript
    alef ٰ is dropped; zero-width characters (ZWSP, ZWNJ, ZWJ, LRM/RLM, bidi embeddings and
-   isolates, BOM, soft hyphen) are dropped; Arabic-Indic ٠-٩ and Persian ۰-۹ digits → 0-9.
+   isolates, BOM, soft hyphen) are dropped; Arabic-Indic ٠-٩, Persian ۰-۹ and every other script's
+  decimal digits → 0-9; fullwidth/small/heavy plus signs → +.
    Presentation forms (ﻻ, ﺍ …) are folded with NFKC, only when present.
 3. Hamza and alef: ``araby.normalize_hamza(method="tasheel")`` (أ إ آ → ا, ؤ → و, ئ → ي), then
    ``araby.normalize_alef`` (ٱ → ا). ``normalize_alef`` would also turn ى into ا; that is why ى
@@ -66,6 +67,15 @@ for _i in range(10):
 
 _PRE_TABLE = {k: v for k, v in _OWN_TABLE.items() if k != 0x0621}
 
+# Decimal digits of any other script (fullwidth, Devanagari, Bengali, …) -> 0-9; plus signs
+# (fullwidth, small, heavy) -> "+": "٢+٢", "２＋２" and "२+२" all read 2+2.
+_OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d|[\uff0b\ufe62\u2795]")
+
+
+def _ascii_digit(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return "+" if c in "\uff0b\ufe62\u2795" else str(unicodedata.decimal(c))
+
 _PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
 # A sentence mark glued to a following letter (not a decimal point between digits).
 _GLUED_STOP_RE = re.compile(r"[.!؟؛?](?=[^\W\d_])")
@@ -90,6 +100,8 @@ def _chars(text: str) -> str:
     plain = _NOT_PLAIN_RE.search(text) is None
     if not plain and _PRESENTATION_RE.search(text):
         text = _PRESENTATION_RE.sub(_nfkc, text)
+    if not plain:
+        text = _OTHER_DIGIT_RE.sub(_ascii_digit, text)
     m = _TASHKEEL_RE.search(text)
     if m:
         # pyarabic from the first mark on: its is_vocalized() loop then stops at once
