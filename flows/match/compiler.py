@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from flows.errors import ConfigError
 from flows.match.model import _Exclude, _Group, _Node, _Rule, _Topic
 from flows.match.schema import TopicsFile
-from flows.match.words import _MIN_STEM, word_key
+from flows.match.words import _MIN_STEM, typo_keys, word_key
 from flows.text.normalize import TOKEN_RE, normalize
 
 if TYPE_CHECKING:
@@ -36,7 +36,9 @@ _MAX_TOTAL_SEQUENCES = 2_000_000
 class _Compiler:
     def __init__(self, topics_path: pathlib.Path, variants_path: pathlib.Path | None,
                  variants: dict[str, list[str]], auto: set[str],
-                 origins: dict[str, tuple[str, list[str]]] | None = None, lazy: frozenset[str] = frozenset()) -> None:
+                 origins: dict[str, tuple[str, list[str]]] | None = None, lazy: frozenset[str] = frozenset(),
+                 typos: frozenset[str] = frozenset()) -> None:
+        self.typos = typos  # sets whose forms also match with one typo
         self.auto = auto
         self.lazy = lazy  # sets compiled only when a term names them
         # set name -> (file, key of each form) for sets that come from another file (knowledge)
@@ -76,6 +78,14 @@ class _Compiler:
                 if len(seen) > _MAX_ALTERNATIVES:
                     raise ConfigError(sfile, fkey, f"variant set @{name} expands to more than "
                                       f"{_MAX_ALTERNATIVES} sequences")
+            if name in self.typos:
+                for seq in [s for s in seen if len(s) > 1]:  # a phrase: the other words anchor the typo
+                    for i, k in enumerate(seq):
+                        for tk in typo_keys(k):
+                            seen.setdefault(seq[:i] + (tk,) + seq[i + 1:])
+                if len(seen) > _MAX_ALTERNATIVES:
+                    raise ConfigError(sfile, f"sets.{name}.typos", f"variant set @{name} with typos expands to "
+                                      f"more than {_MAX_ALTERNATIVES} sequences")
             resolving.discard(name)
             seqs = self.sets[name] = list(seen)
             return seqs

@@ -111,7 +111,8 @@ class Matcher(_Scanner, _EvidenceBuilder):
             origins = {n: (str(knowledge_path), k) for n, k in kkeys.items()}
             if lazy_roles:
                 lazy = frozenset(ksets) - kauto
-        return _Compiler(topics_path, variants_path, forms, auto, origins, lazy).compile(spec)
+        typos = frozenset(n for n, s in (vspec.sets.items() if vspec else ()) if s.typos)
+        return _Compiler(topics_path, variants_path, forms, auto, origins, lazy, typos).compile(spec)
 
     @property
     def topic_ids(self) -> list[str]:

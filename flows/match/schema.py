@@ -119,6 +119,7 @@ class VariantSet(_Strict):
 
     description: str | None = None
     auto: bool = False
+    typos: bool = False  # also match each form with one look-alike letter typo (flows.match.words)
     forms: list[str] = Field(min_length=1)
 
 
