@@ -223,7 +223,7 @@ class _Compiler:
                 excludes = []
                 for ei, e in enumerate(r.exclude):
                     terms = frozenset(self.term(x, f"{base}.exclude[{ei}].terms[{i}]") for i, x in enumerate(e.terms))
-                    excludes.append(_Exclude(terms, e.window if e.window is not None else r.window))
+                    excludes.append(_Exclude(terms, e.window if e.window is not None else r.window, e.around))
                 rules.append(_Rule(r.id, r.weight, r.window, groups, excludes))
             topics.append(_Topic(t.id, t.name, t.threshold, rules, tuple(t.baseline)))
         return Matcher(topics, self.keys, self.root, self.term_text)

@@ -33,6 +33,7 @@ class _Group:
 class _Exclude:
     terms: frozenset[int]
     window: Window
+    around: str = "phrases"  # a number window counts from every chosen phrase, or the anchor only
 
 
 @dataclass
@@ -46,7 +47,7 @@ class _Rule:
 
     def __post_init__(self) -> None:
         self.sig = (self.window, tuple((g.terms, g.unless, g.window) for g in self.groups),
-                    tuple((e.terms, e.window) for e in self.excludes))
+                    tuple((e.terms, e.window, e.around) for e in self.excludes))
 
 
 @dataclass

@@ -5,7 +5,7 @@ Rules:
 - A rule fires when every group has a hit inside one window (sentence, paragraph, article, or
   N words around the first group's hit in the same paragraph); a group's own window tightens
   it around the anchor.  An ``exclude`` term in its window (the unit, or N words of any chosen
-  phrase in the same paragraph) vetoes the firing.
+  phrase in the same paragraph, or of the anchor's hit with ``around: anchor``) vetoes the firing.
 - A firing is (sentences of its anchors, all its hits); anchors of one window merge into one
   firing (number windows fire per anchor).
 """
@@ -132,10 +132,11 @@ def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
             continue
         w = ex.window
         if isinstance(w, int):
+            near = chosen[:1] if ex.around == "anchor" else chosen
             for h in hs:
                 if any(h[_PARA] == c[_PARA] and (abs(h[_START] - c[_START]) <= w or abs(h[_END] - c[_END]) <= w
                                                  or abs(h[_START] - c[_END]) <= w or abs(h[_END] - c[_START]) <= w)
-                       for c in chosen):
+                       for c in near):
                     return True
         else:
             units = {_unit(c, w) for c in chosen}

@@ -44,11 +44,12 @@ class ExcludeSpec(_Strict):
     """Look-alike vetoes: a rule's hit is dropped when one of ``terms`` occurs in the same window.
 
     ``window`` defaults to the rule's window; a number means "within N words of any of the
-    rule's phrases" (same paragraph).
+    rule's phrases" (same paragraph), or of the anchor's phrase only with ``around: anchor``.
     """
 
     terms: list[str] = Field(min_length=1)
     window: Window | None = None
+    around: Literal["phrases", "anchor"] = "phrases"
     label: str | None = None
 
 
