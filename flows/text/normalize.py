@@ -9,8 +9,8 @@ Rules, in order (pyarabic first, own code only where it falls short):
    alef ٰ is dropped; every Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties: soft
    hyphen, ZWSP/ZWNJ/ZWJ, LRM/RLM/ALM, bidi embeddings and isolates, word joiner and invisible
    operators, CGJ, Mongolian and other fillers, variation selectors, BOM, tag characters …) is
-   dropped, so invisible characters inside a word cannot hide it; Arabic-Indic ٠-٩ and Persian
-   ۰-۹ digits → 0-9.
+   dropped, so invisible characters inside a word cannot hide it; Arabic-Indic ٠-٩, Persian ۰-۹
+   and every other script's decimal digits → 0-9; fullwidth/small/heavy plus signs → +.
    Presentation forms (ﻻ, ﺍ …) are folded with NFKC, only when present.
 3. Hamza and alef: ``araby.normalize_hamza(method="tasheel")`` (أ إ آ → ا, ؤ → و, ئ → ي), then
    ``araby.normalize_alef`` (ٱ → ا). ``normalize_alef`` would also turn ى into ا; that is why ى
@@ -64,6 +64,16 @@ _IGNORABLE_BMP = (
 _IGNORABLE_ASTRAL = "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
 _IGNORABLE_RE = re.compile(f"[{_IGNORABLE_BMP}{_IGNORABLE_ASTRAL}]")
 
+# Decimal digits of any other script (fullwidth, Devanagari, Bengali, …) -> 0-9; plus signs
+# (fullwidth, small, heavy) -> "+": "٢+٢", "２＋２" and "२+२" all read 2+2.
+_OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d|[\uff0b\ufe62\u2795]")
+
+
+def _ascii_digit(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return "+" if c in "\uff0b\ufe62\u2795" else str(unicodedata.decimal(c))
+
+
 _PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
 # A sentence mark glued to a following letter (not a decimal point between digits).
 _GLUED_STOP_RE = re.compile(r"[.!؟؛?](?=[^\W\d_])")
@@ -98,6 +108,8 @@ def _chars(text: str) -> str:
             text = _IGNORABLE_RE.sub("", text)
     if not plain and _PRESENTATION_RE.search(text):
         text = _PRESENTATION_RE.sub(_nfkc, text)
+    if not plain:
+        text = _OTHER_DIGIT_RE.sub(_ascii_digit, text)
     m = _TASHKEEL_RE.search(text)
     if m:
         # pyarabic from the first mark on: its is_vocalized() loop then stops at once
