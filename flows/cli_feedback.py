@@ -91,5 +91,22 @@ def export_cmd(folder: Path = typer.Argument(..., help="Directory to write NAME.
                f"(topics: {', '.join(done.topics) or 'none'})")
 
 
+def archive(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
+            host: str = typer.Option("127.0.0.1", "--host", help="Address to bind (default loopback only)."),
+            port: int = typer.Option(8470, "--port", help="Port of the archive page.")) -> None:
+    """Serve the alert archive page alone (recent alerts, feedback buttons, feed health)."""
+    from flows.web.app import open_archive
+
+    try:
+        open_archive(config, state).store.close()  # fail now, with exit 2, on a bad config
+    except ConfigError as err:
+        _fail(f"config error: {err}")
+    from flows.web.serve import run_archive
+
+    typer.echo(f"archive page on http://{host}:{port}/", err=True)
+    run_archive(config, state, host, port)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(feedback_app, name="feedback")
+    app.command("archive")(archive)
