@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from flows.cli_feedback import register as register_feedback_commands
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
 from flows.redact import redact
@@ -324,6 +325,7 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
 
 # match and backtest live beside the matcher.
 register_topic_commands(app)
+register_feedback_commands(app)  # feedback add / export, and the archive page
 
 
 def main() -> None:

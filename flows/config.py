@@ -121,6 +121,25 @@ class Polling(_Strict):
     due_grace_seconds: float = Field(15.0, ge=0)
 
 
+class FeedbackSettings(_Strict):
+    """Analysts' feedback links in alerts and the archive page (`flows.alerts.feedback_links`)."""
+
+    # The archive page's address as analysts reach it (e.g. https://raqib.example.org); alerts carry
+    # signed relevant / not-relevant links to it only when this is set.
+    base_url: str | None = None
+    # Days a link in an alert stays valid.
+    link_days: float = Field(30.0, gt=0)
+    # A Prefect Secret block holding the signing key, when the key is not in RAQIB_FEEDBACK_KEY.
+    key_secret: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", v):
+            raise ValueError("must be an http:// or https:// URL without query or fragment")
+        return v.rstrip("/") if v else v
+
+
 class Settings(_Strict):
     # Minutes between ingest runs of the scheduled deployment.
     interval_minutes: float = 10.0
@@ -144,6 +163,7 @@ class Settings(_Strict):
     # Hosts ("host" or "host:port") that article links may reach although they are not public.
     allow_hosts: list[str] = Field(default_factory=list)
     polling: Polling = Field(default_factory=Polling)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
 
 class Channel(BaseModel):

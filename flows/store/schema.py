@@ -126,6 +126,32 @@ digests = Table(
 )
 
 
+# Analysts' judgments (migrations 12, 13): one row per (subject, topic); the subject is the judged
+# item ("item:ID") or, for an article raqib never stored, its URL ("url:" + sha256). Holds the text
+# of a fetched missed article (for `raqib feedback export`); never a secret.
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("subject", String(80), nullable=False),
+    Column("item_id", Integer, ForeignKey("items.id")),
+    Column("url", Text),
+    Column("topic", String(200), nullable=False),
+    Column("verdict", String(20), nullable=False),  # relevant | not-relevant | missed
+    Column("source", String(20), nullable=False),  # cli | page | link
+    Column("title", Text),
+    Column("text", Text),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("subject", "topic", name="uq_feedback_subject_topic"),
+)
+
+
+def _index_feedback(conn: Connection) -> None:
+    have = {i["name"] for i in inspect(conn).get_indexes("feedback")}
+    for name, col in (("ix_feedback_created_at", "created_at"), ("ix_feedback_item_id", "item_id")):
+        if name not in have:
+            conn.execute(text(f"CREATE INDEX {name} ON feedback ({col})"))
+
+
 def _create_all(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds, items, alerts, outbox])
 
@@ -177,6 +203,8 @@ MIGRATIONS: list[tuple[int, str, Any]] = [
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
     (5, "index items by story", lambda conn: _index_stories(conn)),
+    (12, "feedback: analysts' judgments per (item or url, topic)", lambda conn: metadata.create_all(conn, tables=[feedback])),
+    (13, "feedback: index by time and item", lambda conn: _index_feedback(conn)),
 ]
 
 
