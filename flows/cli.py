@@ -74,6 +74,12 @@ def _validate(config: Path, notify: list[str] | None) -> "Config":
     return cfg
 
 
+def _hint_no_feeds(cfg: "Config") -> None:
+    if not cfg.feeds:
+        typer.echo(f"raqib: no feeds in {cfg.config_dir / 'feeds.yaml'}: add one with `raqib feeds add URL` "
+                   "(a site or a feed), `raqib feeds import FILE.opml`, or a `- url:` entry under `feeds:`", err=True)
+
+
 def _export_notify(notify: list[str] | None) -> None:
     # Extra URLs travel by environment, never as flow parameters (those are stored by Prefect).
     if notify:
@@ -106,11 +112,9 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
     for f in result["feeds_list"]:
         if f["status"] == "error":
             typer.echo(redact(f"feed failed: {f['feed']}: {f['error']}"), err=True)
-    typer.echo(
-        f"\n{result['feeds']} feed(s), {result['feed_errors']} failed; {result['new_items']} new item(s), "
-        f"{result['processed']} processed ({result['duplicates']} duplicate); {result['alerts']} alert(s), "
-        f"{result['sent']} message(s) sent, {result['send_failures']} send failure(s)."
-    )
+    from flows.summary import run_line
+
+    typer.echo(f"\n{run_line(result)}.")
 
 
 @app.command()
@@ -119,7 +123,7 @@ def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON
         all_feeds: bool = typer.Option(False, "--all", help="Poll every feed now, not only the ones due.")) -> None:
     """Run one ingest cycle now over the configured feeds that are due (all of them with --all)."""
     _setup_logging()
-    _validate(config, notify)
+    _hint_no_feeds(_validate(config, notify))
     _export_notify(notify)
     _print_result(_run_flow(config, state, as_json, all_feeds=all_feeds), as_json)
 
@@ -293,7 +297,9 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
           interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10).")) -> None:
     """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
     _setup_logging()
-    settings = _validate(config, None).settings
+    cfg = _validate(config, None)
+    _hint_no_feeds(cfg)
+    settings = cfg.settings
     from datetime import timedelta
 
     from flows.runtime import prepare_prefect_env
@@ -306,6 +312,9 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
     if not os.environ.get("PREFECT_API_URL"):
         proc = _start_local_server(state, port)
         typer.echo(f"started a local Prefect server at {os.environ['PREFECT_API_URL']}", err=True)
+    from flows.summary import RUN_LINES_ENV, stamp
+
+    os.environ[RUN_LINES_ENV] = "1"  # every run, here and in the runner's subprocesses, prints its line
     try:
         from prefect import serve as prefect_serve
         from prefect.schedules import Cron
@@ -313,10 +322,19 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
         from flows.ingest import digest, ingest
 
         params = {"config_dir": str(config.resolve()), "state_dir": str(state.resolve())}
+        typer.echo(f"{stamp()} serving raqib-ingest every {minutes:g} min and raqib-digest at "
+                   f"'{settings.digest_cron}' {settings.digest_timezone}; one line per run (Ctrl-C stops)", err=True)
+        # The first cycle now, not one interval later: a new deployment's first scheduled run
+        # comes a minute or two after the start.
+        try:
+            ingest(**params)
+        except Exception as exc:  # the schedule retries; serving must still start
+            typer.echo(f"{stamp()} run failed: {exc.__class__.__name__}: {exc}", err=True)
         prefect_serve(
             ingest.to_deployment(name="raqib-ingest", interval=timedelta(minutes=minutes), parameters=params),
             digest.to_deployment(name="raqib-digest", parameters=params,
                                  schedules=[Cron(settings.digest_cron, timezone=settings.digest_timezone)]),
+            print_starting_message=False,
         )
     finally:
         if proc is not None:

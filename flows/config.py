@@ -113,7 +113,9 @@ class Polling(_Strict):
     """
 
     min_interval_minutes: float = Field(5.0, gt=0)
-    max_interval_minutes: float = Field(24 * 60.0, gt=0)
+    # 15 minutes: every healthy feed is read at least this often, so an alert comes within minutes
+    # even from a feed that had been quiet for days; raise it only for feeds that can wait.
+    max_interval_minutes: float = Field(15.0, gt=0)
     # A claim (feed lease, item or outbox claim) left by a dead worker is free again after this.
     lease_seconds: float = Field(600.0, gt=0)
     # A feed due within this many seconds counts as due now: a scheduled run that starts a moment
@@ -141,8 +143,9 @@ class FeedbackSettings(_Strict):
 
 
 class Settings(_Strict):
-    # Minutes between ingest runs of the scheduled deployment.
-    interval_minutes: float = 10.0
+    # Minutes between ingest runs of the scheduled deployment. A run only looks for due feeds (each
+    # has its own interval, `polling`) and costs little when none is: a due feed waits at most this.
+    interval_minutes: float = 1.0
     limits: Limits = Field(default_factory=Limits)
     # Items older than this many hours are recorded but not alerted (0: no limit).
     max_age_hours: float = 72.0
