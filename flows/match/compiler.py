@@ -2,7 +2,8 @@
 
 Rules:
 - A term is split into normalized words; ``@set`` inserts a variant set; in ``auto`` sets a form
-  written literally in a term is expanded to the whole set; ``=word`` is exact.
+  written literally in a term is expanded to the whole set; ``=word`` is exact; ``~word`` is any
+  word of the same root (:mod:`flows.text.stem`).
 - A word too short to match safely (fewer than 2 letters as a key) must be written ``=word``.
 - Compiling is linear in the size of the expansion: sequences are de-duplicated with dicts and
   literal forms are found by looking up each slice length (never by comparing with every form).
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from flows.errors import ConfigError
 from flows.match.model import _Exclude, _Group, _Node, _Rule, _Topic
 from flows.match.schema import TopicsFile
-from flows.match.words import _MIN_STEM, typo_keys, word_key
+from flows.match.words import _ARABIC_WORD_RE, _MIN_STEM, typo_keys, word_key
+from flows.text.stem import root
 from flows.text.normalize import TOKEN_RE, normalize
 
 if TYPE_CHECKING:
@@ -143,6 +145,12 @@ class _Compiler:
                     raise ConfigError(file, key, f"unknown variant set, role or person {w!r} in term {term!r}")
                 slots.append(resolve(name, key))
                 continue
+            if w.startswith("~"):
+                body = TOKEN_RE.findall(w[1:])
+                if len(body) != 1 or not _ARABIC_WORD_RE.match(body[0]) or len(body[0]) < 3:
+                    raise ConfigError(file, key, f"root word {w!r} must be one Arabic word of 3 letters or more")
+                plain.append("~" + root(body[0]))
+                continue
             if w.startswith("="):
                 body = TOKEN_RE.findall(w[1:])
                 if len(body) != 1:
@@ -192,7 +200,7 @@ class _Compiler:
         self.term_text.append(text)
         for seq in alts:
             self._insert(seq, tid)
-            if len(seq) > 1 and all(not k.startswith("=") for k in seq):
+            if len(seq) > 1 and all(not k.startswith(("=", "~")) for k in seq):
                 self._insert(("".join(seq),), tid)  # بيونغ يانغ written بيونغيانغ
         return tid
 
