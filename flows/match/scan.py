@@ -35,7 +35,7 @@ class _Scanner:
         if not _ARABIC_WORD_RE.match(tok):
             return frozenset((exact,)) if exact is not None else _EMPTY
         # every (prefix, suffix) of PREFIXES x SUFFIXES around a stem of at least _MIN_STEM letters
-        found: set[int] = set()
+        found: set[int] = set() if exact is None else {exact}  # =word: this very word
         if self._has_roots:  # a ~word term: the word's root (cached with the word's analysis)
             k = keys.get("~" + root(tok))
             if k is not None:
