@@ -51,6 +51,7 @@ class _Compiler:
         self.keys: dict[str, int] = {}
         self.root = _Node()
         self.term_ids: dict[str, int] = {}
+        self.raw_ids: dict[str, int] = {}
         self.term_text: list[str] = []
         self.sets: dict[str, list[tuple[str, ...]]] = {}
         self.form_index: dict[tuple[str, ...], str] = {}  # form of an auto set -> set name
@@ -185,9 +186,13 @@ class _Compiler:
         return kid
 
     def term(self, text: str, key: str) -> int:
+        tid = self.raw_ids.get(text)  # the same term in many rules and topics: normalized once
+        if tid is not None:
+            return tid
         norm = " ".join(normalize(text).split())
         tid = self.term_ids.get(norm)
         if tid is not None:
+            self.raw_ids[text] = tid
             return tid
         file = str(self.topics_path)
         slots = self._slots(text, key, file, self._resolve, expand_literal=True)
@@ -196,7 +201,7 @@ class _Compiler:
         if self.total > _MAX_TOTAL_SEQUENCES:
             raise ConfigError(file, key, f"the topics expand to more than {_MAX_TOTAL_SEQUENCES} "
                               "key sequences in all")
-        tid = self.term_ids[norm] = len(self.term_text)
+        tid = self.term_ids[norm] = self.raw_ids[text] = len(self.term_text)
         self.term_text.append(text)
         for seq in alts:
             self._insert(seq, tid)
