@@ -3,7 +3,7 @@
 Rules:
 - A term is split into normalized words; ``@set`` inserts a variant set; in ``auto`` sets a form
   written literally in a term is expanded to the whole set; ``=word`` is exact; ``~word`` is any
-  word of the same root (:mod:`flows.text.stem`).
+  word of the same root (:mod:`flows.text.stem`); ``#`` is any number in digits.
 - A word too short to match safely (fewer than 2 letters as a key) must be written ``=word``.
 - Compiling is linear in the size of the expansion: sequences are de-duplicated with dicts and
   literal forms are found by looking up each slice length (never by comparing with every form).
@@ -146,6 +146,9 @@ class _Compiler:
                     raise ConfigError(file, key, f"unknown variant set, role or person {w!r} in term {term!r}")
                 slots.append(resolve(name, key))
                 continue
+            if w == "#":
+                plain.append("#")
+                continue
             if w.startswith("~"):
                 body = TOKEN_RE.findall(w[1:])
                 if len(body) != 1 or not _ARABIC_WORD_RE.match(body[0]) or len(body[0]) < 3:
@@ -205,7 +208,7 @@ class _Compiler:
         self.term_text.append(text)
         for seq in alts:
             self._insert(seq, tid)
-            if len(seq) > 1 and all(not k.startswith(("=", "~")) for k in seq):
+            if len(seq) > 1 and all(not k.startswith(("=", "~", "#")) for k in seq):
                 self._insert(("".join(seq),), tid)  # بيونغ يانغ written بيونغيانغ
         return tid
 

@@ -8,6 +8,7 @@ Rules:
 - One trie of word keys holds the terms of every topic, so the cost grows with the hits, not with
   the number of topics; a sentence end is an entry without keys (sentences never touch in word
   windows).
+- A ``#`` term word matches any number written in digits (``# جندي``: 3000 جندي).
 - A ``~word`` term word matches every word with the same root (:mod:`flows.text.stem`); roots are
   computed only when the config has such a term.
 - Char spans of pieces are computed for evidence only.
@@ -33,6 +34,9 @@ class _Scanner:
         keys = self._keys
         exact = keys.get("=" + tok)
         if not _ARABIC_WORD_RE.match(tok):
+            num = keys.get("#") if tok.isdigit() else None  # "#": any number
+            if num is not None:
+                return frozenset((exact, num)) if exact is not None else frozenset((num,))
             return frozenset((exact,)) if exact is not None else _EMPTY
         # every (prefix, suffix) of PREFIXES x SUFFIXES around a stem of at least _MIN_STEM letters
         found: set[int] = set() if exact is None else {exact}  # =word: this very word
