@@ -62,7 +62,7 @@ _IGNORABLE_BMP = (
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
 )
 _IGNORABLE_ASTRAL = "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
-_IGNORABLE_RE = re.compile(f"[{_IGNORABLE_BMP}{_IGNORABLE_ASTRAL}]")
+IGNORABLE_RE = _IGNORABLE_RE = re.compile(f"[{_IGNORABLE_BMP}{_IGNORABLE_ASTRAL}]")
 
 _PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
 # A sentence mark glued to a following letter (not a decimal point between digits).
