@@ -17,7 +17,11 @@ Rules:
   blocks (head, p, list, table, quote, code) separated by a blank line, headings on their own
   line, ``<lb/>`` as a newline, list items as ``"  • item"`` (nested lists two spaces deeper),
   table rows one per line with cells joined by `` | ``; spaces inside a line are collapsed as
-  HTML does, except in code.
+  HTML does, except in code. Only inline elements (hi, ref, del …) touch their neighbours: any
+  other element nested where trafilatura puts it (a cell or row outside a table, a head inside an
+  item, a table inside a cell or a paragraph, a list inside a paragraph) is kept apart by a line
+  break or a space, so no word boundary of the page is lost; a nested table is rendered once,
+  inside its cell.
 - ``language`` is the page's ``<html lang>`` (trafilatura sets one only with its optional detector).
 - Metadata that fails to extract is None; it never costs the article.
 - trafilatura folds every Unicode space, U+00A0 included, to an ASCII space; the seeds keep their
