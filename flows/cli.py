@@ -55,6 +55,20 @@ def _setup_logging(verbose: bool = False) -> None:
     root.propagate = False
 
 
+def _term(text: object) -> str:
+    """Feed or page text for the terminal: one line, no controls (ESC) or bidi controls, no secret."""
+    from flows.alerts.safe import clean
+
+    return clean(redact(str(text if text is not None else "")))
+
+
+def _rich(text: object) -> str:
+    """_term for rich, whose strings are markup: '[link=…]' from a publisher stays text."""
+    from rich.markup import escape
+
+    return escape(_term(text))
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"raqib: {redact(message)}", err=True)
     raise typer.Exit(code)
@@ -111,7 +125,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         return
     for f in result["feeds_list"]:
         if f["status"] == "error":
-            typer.echo(redact(f"feed failed: {f['feed']}: {f['error']}"), err=True)
+            typer.echo(f"feed failed: {_term(f['feed'])}: {_term(f['error'])}", err=True)
     from flows.summary import run_line
 
     typer.echo(f"\n{run_line(result)}.")
@@ -200,20 +214,21 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
         table.add_column(col)
     for f in data["feeds"]:
         validators = "/".join(v for v, k in (("ETag", "etag"), ("Last-Modified", "last_modified")) if f[k]) or "-"
-        table.add_row(f["name"] or f["url"], str(f["last_polled_at"] or "-"), str(f["last_status"] or "-"),
+        table.add_row(_rich(f["name"] or f["url"]), str(f["last_polled_at"] or "-"), _rich(f["last_status"] or "-"),
                       str(f["consecutive_errors"]) + (" (dead)" if f["dead"] else ""),
-                      str(f.get("next_poll_at") or "-"), validators, (f["last_error"] or "")[:80])
+                      str(f.get("next_poll_at") or "-"), validators, _rich((f["last_error"] or "")[:80]))
     console.print(table)
     if data["latency"]:
         lat = Table(title="publication → delivery")
         for col in ("feed", "alerts", "median", "worst"):
             lat.add_column(col)
         for row in data["latency"]:
-            lat.add_row(row["feed"], str(row["alerts"]), _span(row["median_seconds"]), _span(row["worst_seconds"]))
+            lat.add_row(_rich(row["feed"]), str(row["alerts"]), _span(row["median_seconds"]), _span(row["worst_seconds"]))
         console.print(lat)
     console.print("alerts by state: " + (", ".join(f"{k}={v}" for k, v in sorted(data["outbox"].items())) or "none"))
     for d in data["dead"]:
-        console.print(f"dead: channel={d['channel']} attempts={d['attempts']} {d['title']} ({d['last_error']})")
+        console.print(f"dead: channel={_rich(d['channel'])} attempts={d['attempts']} {_rich(d['title'])} "
+                      f"({_rich(d['last_error'])})")
 
 
 @app.command()
@@ -241,11 +256,11 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
             ev = [e.to_dict() for e in now[topic].evidence]
             _emit(as_json, {"change": "add", "topic": topic, "title": row["title"], "url": row["link"],
                             "feed": row["feed"], "evidence": ev},
-                  f"+ {topic}: {row['title']} ({row['link']})\n    {ev[0]['sentence'] if ev else ''}")
+                  f"+ {topic}: {_term(row['title'])} ({_term(row['link'])})\n    {_term(ev[0]['sentence']) if ev else ''}")
         for topic in sorted(before - set(now)):
             removed += 1
             _emit(as_json, {"change": "remove", "topic": topic, "title": row["title"], "url": row["link"],
-                            "feed": row["feed"]}, f"- {topic}: {row['title']} ({row['link']})")
+                            "feed": row["feed"]}, f"- {topic}: {_term(row['title'])} ({_term(row['link'])})")
     if not as_json:
         typer.echo(f"{len(rows)} item(s) re-matched: {added} alert(s) would be added, {removed} removed.")
 

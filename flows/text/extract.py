@@ -17,7 +17,11 @@ Rules:
   blocks (head, p, list, table, quote, code) separated by a blank line, headings on their own
   line, ``<lb/>`` as a newline, list items as ``"  • item"`` (nested lists two spaces deeper),
   table rows one per line with cells joined by `` | ``; spaces inside a line are collapsed as
-  HTML does, except in code.
+  HTML does, except in code. Only inline elements (hi, ref, del …) touch their neighbours: any
+  other element nested where trafilatura puts it (a cell or row outside a table, a head inside an
+  item, a table inside a cell or a paragraph, a list inside a paragraph) is kept apart by a line
+  break or a space, so no word boundary of the page is lost; a nested table is rendered once,
+  inside its cell.
 - ``language`` is the page's ``<html lang>`` (trafilatura sets one only with its optional detector).
 - Metadata that fails to extract is None; it never costs the article.
 - trafilatura folds every Unicode space, U+00A0 included, to an ASCII space; the seeds keep their
@@ -193,7 +197,8 @@ _NBSP_FORMS = ("\xa0", "&nbsp;", "&#160;", "&#xa0;", "&#xA0;")
 _NBSP_TOKEN = re.compile(r"\xa0|&nbsp;|&#160;|&#x[aA]0;")
 _NOT_BEFORE = frozenset("<>;")
 _NOT_AFTER = frozenset("<>&")
-_BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table", "graphic", "div", "item", "row"})
+# trafilatura's inline elements (formatting, links, deletions); every other element is kept apart.
+_INLINE = frozenset({"hi", "ref", "del", "span", "sub", "sup"})
 _BULLET = "  • "
 _HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.I)
 
@@ -224,18 +229,30 @@ def _clean(text: str) -> str:
 
 
 def _inline(elem: _Element) -> str:
-    """Text of an element's content, ``<lb/>`` as a newline, a nested block (a <p> in a quote) on
-    lines of its own, inline elements (hi, ref, del) joined as they are."""
+    """Text of an element's content, ``<lb/>`` as a newline, a nested block (a <p> in a quote, a
+    <head> or a table in an item, a list in a <p>) on lines of its own, a cell apart from its
+    neighbours, inline elements (hi, ref, del) joined as they are."""
     parts: list[str] = [elem.text or ""]
     for child in elem:
-        if child.tag == "lb":
-            parts.append("\n")
-        else:
-            parts.append("\n" + _inline(child) + "\n" if child.tag in _BLOCKS else _inline(child))
+        parts.append(_child_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
 
 
+def _child_text(child: _Element) -> str:
+    """A child element's text as it sits in its parent's: only inline elements touch their
+    neighbours, so no word boundary of the page is lost (trafilatura nests what it does not treat
+    as blocks: cells, rows, heads inside items, tables inside cells or paragraphs …)."""
+    tag = child.tag
+    if tag == "lb":
+        return "\n"
+    if tag in _INLINE or not isinstance(tag, str):  # comments and processing instructions: their tails only
+        return _inline(child) if isinstance(tag, str) else ""
+    if tag == "table":
+        return "\n" + "\n".join(_render_table(child)) + "\n"
+    if tag == "cell":
+        return " " + _inline(child) + " "
+    return "\n" + _inline(child) + "\n"
 def _lines(text: str) -> list[str]:
     return [line for line in (_clean(part) for part in text.split("\n")) if line]
 
@@ -244,7 +261,11 @@ def _render_list(elem: _Element, depth: int) -> list[str]:
     lines: list[str] = []
     indent = "  " * depth
     for item in elem:
-        if item.tag != "item":
+        if item.tag != "item":  # a <head> or stray block inside the list: its lines, not dropped
+            if isinstance(item.tag, str) and item.tag != "list":
+                lines.extend(indent + line for line in _lines(_inline(item)))
+            elif item.tag == "list":
+                lines.extend(_render_list(item, depth + 1))
             continue
         # the item's own text; nested lists go underneath, one level deeper
         own = _item_text(item)
@@ -261,15 +282,23 @@ def _item_text(item: _Element) -> str:
     parts: list[str] = [item.text or ""]
     for child in item:
         if child.tag != "list":
-            parts.append("\n" if child.tag == "lb" else _inline(child))
+            parts.append(_child_text(child))
+        else:  # the list is rendered underneath; its place still separates the words around it
+            parts.append("\n")
         parts.append(child.tail or "")
     return "".join(parts)
 
 
+def _own_rows(table: _Element) -> list[_Element]:
+    """The rows of ``table`` itself, not those of a table nested in one of its cells."""
+    return [row for row in table.iter("row")
+            if next((a for a in row.iterancestors("table")), None) is table]
+
+
 def _render_table(elem: _Element) -> list[str]:
     rows: list[str] = []
-    for row in elem.iter("row"):
-        cells = [" ".join(_lines(_inline(cell))) for cell in row if cell.tag == "cell"]
+    for row in _own_rows(elem):
+        cells = [" ".join(_lines(_inline(cell))) for cell in row if isinstance(cell.tag, str)]
         line = " | ".join(c for c in cells if c)
         if line:
             rows.append(line)
