@@ -23,13 +23,13 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
 
 import feedparser
 import httpx
 
 from flows.config import Limits
-from flows.sources.fetch import FetchError, http_get
+from flows.sources.fetch import FetchError, Guard, http_get
+from flows.sources.guard import feed_guard
 
 HARD_ENTRY_CAP = 5000
 
@@ -124,14 +124,17 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: 
 
 def poll_feed(client: httpx.Client, url: str, limits: Limits, *, etag: str | None = None,
               last_modified: str | None = None, previous_hash: str | None = None,
-              guard: Callable[[str], None] | None = None) -> PollResult:
-    """Poll one feed. Raises `FetchError` (network/HTTP) or ValueError (not a feed)."""
+              guard: Guard | None = None) -> PollResult:
+    """Poll one feed. Raises `FetchError` (network/HTTP) or ValueError (not a feed).
+
+    The feed's own host is the operator's choice; ``guard`` checks redirects to any other host."""
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    got = http_get(client, url, limits, max_bytes=limits.max_feed_bytes, headers=headers, guard=guard)
+    got = http_get(client, url, limits, max_bytes=limits.max_feed_bytes, headers=headers,
+                   guard=feed_guard(url, guard))
     if got.status == 304:
         return PollResult("not_modified", etag=etag, last_modified=last_modified, body_hash=previous_hash)
     new_etag = got.headers.get("etag") or etag
