@@ -86,10 +86,10 @@ def _entry_key(entry: feedparser.FeedParserDict) -> str:
 
 
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.I)
-# A byte-order mark, or the first characters of "<?xml" in UTF-16/32, tell the encoding by
-# themselves (XML 1.0, appendix F). UTF-32 LE first: its mark starts with UTF-16 LE's.
+# A byte-order mark, or the first characters of "<?xml" in UTF-16/32 or EBCDIC, tell the
+# encoding by themselves (XML 1.0, appendix F); the declaration that follows names it.
 _SELF_DECLARED = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
-                  codecs.BOM_UTF16_BE, b"<\0?\0", b"\0<\0?", b"<\0\0\0", b"\0\0\0<")
+                  codecs.BOM_UTF16_BE, b"<\0?\0", b"\0<\0?", b"<\0\0\0", b"\0\0\0<", b"\x4c\x6f\xa7\x94")
 
 
 def _undeclared_arabic(body: bytes, headers: dict[str, str]) -> bytes:
