@@ -59,8 +59,8 @@ def run_cycle(store: Store, cfg: Config, matcher: Matcher, *, feeds: list[FeedCo
     """One ingest cycle inside a flow run: poll, process, deliver, then record an artifact.
 
     ``due_only``: poll only the feeds whose adaptive next poll has come (scheduled runs)."""
-    # Feeds are the operator's own choice and are not guarded; article links are.
-    outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, None, due_only)
+    # A feed's own host is the operator's choice; its redirects to other hosts and article links are guarded.
+    outcomes = poll_feeds_task(store, cfg, feeds, ignore_age, guard, due_only)
     report = process_items_task(store, cfg, matcher, guard)
     report.feeds = outcomes
     failures: dict[str, int] = {}

@@ -5,7 +5,8 @@ Rules:
   match one twice; an item of a worker that died is free again when its claim expires;
 - an item whose page cannot be fetched stays pending and is retried on later cycles; after
   `PAGE_ATTEMPTS` failures (at once when the address guard refused it) it is matched on the
-  feed's own title and summary instead of dropped;
+  feed's own title and summary instead of dropped; a guard refusal is remembered with its host,
+  and the item is fetched again once the operator allows that host (`Store.requeue_allowed`);
 - an item whose normalized text was already seen (any feed) is a duplicate: no alert; one that
   tells the same story as a recent item joins that story and alerts only topics it adds;
 - every alert and its outbox rows are written in the item's own transaction, before any send.
@@ -53,6 +54,7 @@ class _Page:
     text: str | None  # the decoded HTML
     error: str | None
     refused: bool = False  # the address guard said no: retrying cannot help
+    refused_host: str | None = None  # ... unless the operator allows this host:port later
 
 
 def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard | None) -> _Page:
@@ -66,7 +68,8 @@ def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard
         page = decode_html(got.body, ctype)
         return _Page(item, page, None)
     except FetchError as err:
-        return _Page(item, None, err.reason, refused=err.reason.startswith("address guard"))
+        return _Page(item, None, err.reason, refused=err.reason.startswith("address guard"),
+                     refused_host=err.refused_host)
     except Exception as err:  # a decoder: report, never crash the run
         return _Page(item, None, f"{err.__class__.__name__}: {err}")
 
@@ -79,6 +82,8 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
     # or match one twice; an item of a worker that died is free again when its claim expires.
     me = owner or worker_id()
     limits = cfg.settings.limits
+    if guard is not None and hasattr(guard, "allows"):  # hosts allowed since the guard refused them
+        store.requeue_allowed(guard.allows)
     claims = _ItemClaims(store, me, cfg.settings.polling.lease_seconds, batch=2 * limits.fetch_concurrency, limit=limit)
     pending = claims.next_batch()
     if not pending:
@@ -133,7 +138,8 @@ def _outcome(store: Store, cfg: Config, matcher: Matcher, page: _Page, job: Futu
         if got.error:
             page.error = got.error
     if got is None or got.text is None:
-        attempts = store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1)
+        attempts = store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1,
+                                   refused_host=page.refused_host)
         if attempts < PAGE_ATTEMPTS and not page.refused:
             report.page_failures += 1
             log.warning("page failed item=%r url=%s reason=%r attempt=%d", item.title, item.link, page.error, attempts)

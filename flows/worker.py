@@ -36,7 +36,7 @@ def run_plain_cycle(store: Store, config_dir: Path, *, due_only: bool = True, ig
     matcher = Matcher.from_config_dir(config_dir)
     guard = make_guard([*cfg.settings.allow_hosts, *allow_hosts])
     with make_client(cfg.settings.limits, cfg.settings.user_agent) as client:
-        outcomes = pipeline.poll_all(store, cfg, client, log, due_only=due_only, ignore_age=ignore_age)
+        outcomes = pipeline.poll_all(store, cfg, client, log, due_only=due_only, ignore_age=ignore_age, guard=guard)
         report = pipeline.process_pending(store, cfg, client, matcher, log, guard=guard)
     report.feeds = outcomes
     report.sent, report.send_failures = pipeline.deliver_due(store, cfg, log)

@@ -75,12 +75,16 @@ items = Table(
     # Work sharing (migration 4): the worker processing this pending item, until when.
     Column("claimed_by", String(200)),
     Column("claim_until", DateTime),
+    # Address guard (migration 11): the host:port the guard refused for this item's link, so an
+    # operator who later allows that host gets the item fetched again.
+    Column("refused_host", String(300)),
     UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
 )
 Index("ix_items_content_hash", items.c.content_hash)
 Index("ix_items_state", items.c.state)
 Index("ix_items_matched_at", items.c.matched_at)
 Index("ix_items_story_id", items.c.story_id)
+Index("ix_items_refused_host", items.c.refused_host)
 
 alerts = Table(
     "alerts", metadata,
@@ -196,6 +200,15 @@ def _index_stories(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_items_story_id ON items (story_id)"))
 
 
+def _add_refused_host(conn: Connection) -> None:
+    # Like migration 2: an older database lacks the column, a new one got it from migration 1.
+
+    if "refused_host" not in {c["name"] for c in inspect(conn).get_columns("items")}:
+        conn.execute(text("ALTER TABLE items ADD COLUMN refused_host VARCHAR(300)"))
+    if "ix_items_refused_host" not in {i["name"] for i in inspect(conn).get_indexes("items")}:
+        conn.execute(text("CREATE INDEX ix_items_refused_host ON items (refused_host)"))
+
+
 # Append-only. Each entry: (version, name, function of a Connection).
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
@@ -203,6 +216,7 @@ MIGRATIONS: list[tuple[int, str, Any]] = [
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
     (5, "index items by story", lambda conn: _index_stories(conn)),
+    (11, "items refused by the address guard remember the refused host", _add_refused_host),
     (12, "feedback: analysts' judgments per (item or url, topic)", lambda conn: metadata.create_all(conn, tables=[feedback])),
     (13, "feedback: index by time and item", lambda conn: _index_feedback(conn)),
 ]
