@@ -72,6 +72,8 @@ items = Table(
     # Story clustering (migration 2): MinHash of the body, and the id of the story's first item.
     Column("fingerprint", Text),
     Column("story_id", Integer),
+    # Story updates (migration 10): the earlier story this item is a later report of, if any.
+    Column("update_of", Integer),
     # Work sharing (migration 4): the worker processing this pending item, until when.
     Column("claimed_by", String(200)),
     Column("claim_until", DateTime),
@@ -170,6 +172,12 @@ def _index_stories(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_items_story_id ON items (story_id)"))
 
 
+def _add_update_of(conn: Connection) -> None:
+    # Like migration 2: an older database lacks the column, a new one got it from migration 1.
+    if "update_of" not in {c["name"] for c in inspect(conn).get_columns("items")}:
+        conn.execute(text("ALTER TABLE items ADD COLUMN update_of INTEGER"))
+
+
 # Append-only. Each entry: (version, name, function of a Connection).
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
@@ -177,6 +185,7 @@ MIGRATIONS: list[tuple[int, str, Any]] = [
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
     (5, "index items by story", lambda conn: _index_stories(conn)),
+    (10, "items: the earlier story a later report updates", _add_update_of),
 ]
 
 
