@@ -96,7 +96,25 @@ _STOP = frozenset(_normalize(w) for w in """
 قال قالت يقول تقول أضاف أضافت يضيف أوضح أوضحت أكد أكدت يؤكد أشار أشارت ذكر ذكرت أفاد أفادت أعلن
 أعلنت صرح صرحت بين بينت مؤكدا مشيرا مضيفا لافتا موضحا مبينا معتبرا تم يتم قام قامت يقوم تقوم
 بيان البيان وكالة وكالات الأنباء للأنباء أنباء المصدر مصدر مصادر هذا وقد الى وذلك التي والتي
+قرابة حوالي زهاء تقريبا يقارب أكثر أقل الأقل يزيد يقل عقب إثر غداة أعقاب أثناء غضون طوال القادم
+المنصرم السابق الجاري الحالي الحالية ضمن لصالح بشأن حول إزاء تجاه وسط إطار صعيد جانب جهته جانبه
 """.split())
+# Words outlets swap for one another when they rewrite a report (one group, one meaning): each
+# word's stem stands for the group's first. General news wording, not any one text's.
+_SYNONYM_GROUPS = (
+    "أرسل بعث أوفد", "جندي عسكري مقاتل", "جنود عسكريين مقاتلين", "قتيل ضحية مصرع وفاة حتفه",
+    "قتلى ضحايا وفيات", "مصاب جريح", "مصابين جرحى", "إصابة جروح", "أدان ندد استنكر شجب",
+    "إدانة تنديد استنكار شجب", "انتهاك خرق", "ينتهك يخرق", "هجوم اعتداء عدوان", "بداية مطلع بدء",
+    "نهاية ختام آخر", "اختتم أنهى", "انطلق افتتح بدأ", "ارتفع صعد زاد قفز", "ارتفاع صعود زيادة نمو",
+    "انخفض تراجع هبط نزل", "انخفاض تراجع هبوط", "اجتماع لقاء", "مؤتمر ندوة", "تصريح إفادة إحاطة",
+    "مبنى بناية عمارة", "منزل بيت مسكن", "منازل بيوت مساكن", "أنقاض ركام حطام", "انهيار سقوط",
+    "انهار سقط", "سكان أهالي", "مساعدات معونات", "مساعدة عون", "تجاوز تخطى فاق", "كبير ضخم",
+    "شديد حاد", "سريع عاجل فوري", "فورا عاجلا", "تعزيز تقوية", "واصل استمر", "مواصلة استمرار",
+    "محادثات مباحثات", "ناقش بحث تناول", "اتفاق اتفاقية", "مزور مزيف", "زي بزة", "أزياء بزات",
+    "وثائق أوراق", "قاعدة معسكر", "قواعد معسكرات", "تدريب تدريبات", "طالب دعا ناشد", "طالبت دعت ناشدت",
+    "أفاد ذكر", "رجح توقع", "توقعات تقديرات", "حصيلة عدد", "نازحين مهجرين", "نزوح تهجير", "بلاد دولة",
+    "حذر نبه", "تحذير تنبيه", "أسفر خلف", "جراء نتيجة بسبب", "نحو باتجاه", "مخيم معسكر",
+)
 # Number words an outlet writes for figures another writes in digits.
 _NUMBER_WORDS = {_normalize(w): v for w, v in (
     ("واحد", 1), ("واحدة", 1), ("اثنان", 2), ("اثنين", 2), ("اثنتين", 2), ("ثلاث", 3), ("ثلاثة", 3),
@@ -140,10 +158,19 @@ def _canonical(value: float | str) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
 
-def _stem(word: str) -> str:
+def _plain_stem(word: str) -> str:
     # Snowball strips the clitics and affixes outlets vary; غ/ج is the usual variance in
     # transliterated names (جونغ / جونج, سامسونغ / سامسونج).
     return _STEMMER.stemWord(word).replace("غ", "ج")
+
+
+_SYNONYM_STEMS = {_plain_stem(_normalize(w)): _plain_stem(_normalize(group.split()[0]))
+                  for group in _SYNONYM_GROUPS for w in group.split()[1:]}
+
+
+def _stem(word: str) -> str:
+    stem = _plain_stem(word)
+    return _SYNONYM_STEMS.get(stem, stem)
 
 
 def term_hash(stem: str) -> int:
@@ -174,6 +201,22 @@ def _word_id(w: str) -> int:
     return h
 
 
+def _read_figures(words: list[str], hs: list[int], figures: set[str]) -> None:
+    """Add the figures of one paragraph: digits, number words, times of day, with their multipliers."""
+    n = len(words)
+    for j, w in enumerate(words):
+        if hs[j] != _FIGURE:
+            continue
+        if w in _MULTIPLIERS and j > 0 and (words[j - 1][0].isdigit() or _number_word(words[j - 1])):
+            continue  # the multiplier of the figure before it
+        value: float | str | None = _figure(w) if w[0].isdigit() else _number_word(w)
+        if value is None:  # a multiplier alone
+            continue
+        if not isinstance(value, str) and j + 1 < n and words[j + 1] in _MULTIPLIERS:
+            value *= _MULTIPLIERS[words[j + 1]]
+        figures.add(_canonical(value))
+
+
 def report_paragraphs(text: str) -> list[str]:
     """The normalized body paragraphs (every line when nothing but furniture), dateline removed."""
     paras = _body_lines(text) or [c for c in (_normalize(ln).strip() for ln in text.splitlines()) if c]
@@ -191,27 +234,13 @@ def report_terms(text: str | list[str]) -> tuple[set[int], set[int], set[str]]:
     ids = _WORD_IDS
     for i, para in enumerate(paras):
         words = _TOKEN_RE.findall(para)
-        n = len(words)
-        into = (terms, lead) if i == 0 else (terms,)
-        for j, w in enumerate(words):
-            h = ids.get(w)
-            if h is None:
-                h = _word_id(w)
-            if h >= 0:
-                for s_ in into:
-                    s_.add(h)
-                continue
-            if h == _STOPWORD:
-                continue
-            # a figure, a number word or a multiplier: they depend on their neighbours
-            if w in _MULTIPLIERS and j > 0 and (words[j - 1][0].isdigit() or _number_word(words[j - 1])):
-                continue  # the multiplier of the figure before it
-            value: float | str | None = _figure(w) if w[0].isdigit() else _number_word(w)
-            if value is None:  # a multiplier: part of the figure before it, or nothing
-                continue
-            if not isinstance(value, str) and j + 1 < n and words[j + 1] in _MULTIPLIERS:
-                value *= _MULTIPLIERS[words[j + 1]]
-            figures.add(_canonical(value))
+        hs = [ids.get(w) for w in words]
+        if None in hs:
+            hs = [_word_id(w) if h is None else h for h, w in zip(hs, words)]
+        (lead if i == 0 else terms).update([h for h in hs if h >= 0])  # the lead joins the body below
+        if _FIGURE in hs:
+            _read_figures(words, hs, figures)
+    terms |= lead
     return terms, lead, figures
 
 
