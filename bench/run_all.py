@@ -171,7 +171,7 @@ def seed_history(db: Path, n_items: int, feed_keys: int = 20) -> float:
 
     from bench import corpus
     from flows.store.state import Store, alerts, feeds, items, outbox, utcnow
-    from flows.alerts.stories import NUM_HASHES, Fingerprint
+    from flows.alerts.stories import Fingerprint
 
     t0 = time.perf_counter()
     store = Store(f"sqlite:///{db}")
@@ -190,7 +190,7 @@ def seed_history(db: Path, n_items: int, feed_keys: int = 20) -> float:
         rows, arows, orows = [], [], []
         for k in range(start, min(n_items, start + batch)):
             when = now - timedelta(seconds=rng.random() * span)
-            fp = Fingerprint(tuple(rng.getrandbits(32) for _ in range(NUM_HASHES)), rng.randint(60, 400))
+            fp = Fingerprint(tuple(sorted({rng.getrandbits(32) for _ in range(rng.randint(60, 200))})), (), (), ())
             topics = ["two_plus_two"] if k % 20 == 0 else []
             rows.append({"id": next_id, "feed_id": fids[k % len(fids)], "key": f"http://127.0.0.1:9/a/{k}",
                          "link": f"http://127.0.0.1:9/a/{k}", "title": f"خبر رقم {k}", "summary": "",

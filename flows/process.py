@@ -37,7 +37,8 @@ from flows.outcomes import AlertRecord, CycleReport
 from flows.sources.guard import Guard
 from flows.store.claims import HostLimiter, worker_id
 from flows.store.state import PendingItem, Store, utcnow
-from flows.alerts.stories import NUM_HASHES, Fingerprint, fingerprint, same_story
+from flows.alerts.stories import SAME_EVENT, SAME_REPORT, Fingerprint, fingerprint
+from flows.alerts.story_index import StoryIndex as _RecentStories
 
 
 
@@ -184,61 +185,6 @@ class _ItemClaims:
             batch = self.next_batch()
 
 
-class _RecentStories:
-    """Fingerprints of the items processed within the story window, parsed once per cycle.
-
-    An inverted index of (bin, minimum) pairs finds the rows that share at least one MinHash
-    bin with a new article; a row sharing none has similarity 0 and can never be the same story,
-    so only the candidates are compared (the first, oldest, that matches wins).
-    """
-
-    def __init__(self) -> None:
-        self._rows: list[tuple[int, Fingerprint]] = []  # (story id, fingerprint)
-        # One dict per bin, minimum -> row (an int; a list once a second row shares it): no tuple
-        # key and no list to allocate for the ~128 bins of each row, nearly all of them unique.
-        self._by_bin: list[dict[int, int | list[int]]] = [{} for _ in range(NUM_HASHES)]
-
-    @classmethod
-    def load(cls, rows: list[tuple[int, int, str]]) -> "_RecentStories":
-        recent = cls()
-        for item_id, story_id, text_fp in rows:
-            try:
-                recent.add(story_id or item_id, Fingerprint.from_str(text_fp))
-            except ValueError:  # an older fingerprint version: not comparable, skip it
-                continue
-        return recent
-
-    def add(self, story_id: int, fp: Fingerprint) -> None:
-        row = len(self._rows)
-        self._rows.append((story_id, fp))
-        if fp.shingles:
-            for index, minimum in zip(self._by_bin, fp.mins):
-                seen = index.setdefault(minimum, row)
-                if seen != row:  # another row holds this minimum already
-                    if isinstance(seen, int):
-                        index[minimum] = [seen, row]
-                    else:
-                        seen.append(row)
-
-    def story_of(self, fp: Fingerprint) -> int | None:
-        if not fp.shingles:
-            return None
-        candidates: set[int] = set()
-        for index, minimum in zip(self._by_bin, fp.mins):
-            rows = index.get(minimum)
-            if rows is None:
-                continue
-            if isinstance(rows, int):
-                candidates.add(rows)
-            else:
-                candidates.update(rows)
-        for row in sorted(candidates):
-            story_id, other = self._rows[row]
-            if same_story(fp, other):
-                return story_id
-        return None
-
-
 def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text: str, sitename: str | None,
             report: CycleReport, log: logging.Logger, recent: _RecentStories, note: str | None = None,
             digest: str | None = None, fp: Fingerprint | None = None) -> None:
@@ -252,7 +198,9 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
         log.info("duplicate content item=%r url=%s", item.title, item.link)
         return
     fp = fp or fingerprint(text)
-    story_id = recent.story_of(fp)
+    found = recent.match(fp)  # another outlet's copy of a recent report, or a report it updates
+    story_id = found.story_id if found and found.relation == SAME_REPORT else None
+    update_of = found.story_id if found and found.relation == SAME_EVENT else None
     matches = matcher.match(text, title=item.title or None)
     if story_id is not None:
         # Another outlet's copy of a story already seen: alert only topics the story has not had.
@@ -261,7 +209,7 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
             report.same_story += 1
             log.info("same story as item %d item=%r url=%s", story_id, item.title, item.link)
         matches = [m for m in matches if m.topic not in already]
-    recent.add(story_id if story_id is not None else item.id, fp)
+    recent.add(item.id, story_id if story_id is not None else item.id, fp)
     topics = [m.topic for m in matches]
     alert_rows = [(m.topic, m.name, m.score, [e.to_dict() for e in m.evidence]) for m in matches]
     deliveries = []
@@ -274,7 +222,7 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
     failpoints.hit("after_extract")
     store.finish_item(item.id, state="done", content_hash=digest, text_=text, sitename=sitename,
                       topics=topics, alerts_=alert_rows, deliveries=deliveries, fingerprint=fp.to_str(),
-                      story_id=story_id, note=note)
+                      story_id=story_id, note=note, update_of=update_of)
     report.messages += len(deliveries)
     published = item.published_at.isoformat() + "Z" if item.published_at else None
     for m in matches:

@@ -70,12 +70,13 @@ class AlertMessage:
     outlets: list[str]
     published: str | None
     topics: list[TopicEvidence]
+    update_of: str | None = None  # an update of an earlier alert: how to name it (stories.earlier_alert_text)
 
     def for_channel(self, channel: Channel) -> "AlertMessage | None":
         wanted = [t for t in self.topics if channel.wants(t.id)]
         if not wanted:
             return None
-        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted)
+        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted, self.update_of)
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def render(msg: AlertMessage, fmt: str) -> Rendered:
     names = [t.name for t in msg.topics]
     # Mail servers refuse header lines over 1,000 bytes (RFC 5321), and apprise does not fold an
     # encoded Arabic subject: keep the headline in the subject short; the body has it whole.
-    subject = clean(f"رقيب: {' · '.join(names)} — {_shorten(clean(msg.title), SUBJECT_HEADLINE_CHARS)}")
+    subject = clean(f"رقيب{' (تحديث)' if msg.update_of else ''}: {' · '.join(names)} — "
+                    f"{_shorten(clean(msg.title), SUBJECT_HEADLINE_CHARS)}")
     ctx: dict[str, Any] = {
         "subject": subject,
         "title": msg.title,
@@ -129,6 +131,7 @@ def render(msg: AlertMessage, fmt: str) -> Rendered:
         "link": http_link(msg.url),  # None: the URL is shown as text, never as a link
         "outlets": msg.outlets,
         "published": msg.published,
+        "update_of": msg.update_of,
         "topic_names": names,
         "topics": [
             {

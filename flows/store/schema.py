@@ -72,6 +72,8 @@ items = Table(
     # Story clustering (migration 2): MinHash of the body, and the id of the story's first item.
     Column("fingerprint", Text),
     Column("story_id", Integer),
+    # Story updates (migration 10): the earlier story this item is a later report of, if any.
+    Column("update_of", Integer),
     # Work sharing (migration 4): the worker processing this pending item, until when.
     Column("claimed_by", String(200)),
     Column("claim_until", DateTime),
@@ -209,6 +211,12 @@ def _add_refused_host(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_items_refused_host ON items (refused_host)"))
 
 
+def _add_update_of(conn: Connection) -> None:
+    # Like migration 2: an older database lacks the column, a new one got it from migration 1.
+    if "update_of" not in {c["name"] for c in inspect(conn).get_columns("items")}:
+        conn.execute(text("ALTER TABLE items ADD COLUMN update_of INTEGER"))
+
+
 # Append-only. Each entry: (version, name, function of a Connection).
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
@@ -216,6 +224,7 @@ MIGRATIONS: list[tuple[int, str, Any]] = [
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
     (5, "index items by story", lambda conn: _index_stories(conn)),
+    (10, "items: the earlier story a later report updates", _add_update_of),
     (11, "items refused by the address guard remember the refused host", _add_refused_host),
     (12, "feedback: analysts' judgments per (item or url, topic)", lambda conn: metadata.create_all(conn, tables=[feedback])),
     (13, "feedback: index by time and item", lambda conn: _index_feedback(conn)),

@@ -332,14 +332,15 @@ class Store(OutboxQueries, ReportQueries):
                     sitename: str | None, topics: list[str],
                     alerts_: Sequence[tuple[str, str, float, list[dict[str, Any]]]],
                     deliveries: Sequence[tuple[str, list[str]]], fingerprint: str | None = None,
-                    story_id: int | None = None, note: str | None = None) -> None:
+                    story_id: int | None = None, note: str | None = None,
+                    update_of: int | None = None) -> None:
         """Record an item's outcome, its alerts and their outbox rows in one transaction."""
         now = utcnow()
         with self.engine.begin() as conn:
             conn.execute(update(items).where(items.c.id == item_id).values(
                 state=state, content_hash=content_hash, text=text_, sitename=sitename,
                 topics=json.dumps(topics), matched_at=now, last_error=note, fingerprint=fingerprint,
-                story_id=story_id if story_id is not None else item_id))
+                story_id=story_id if story_id is not None else item_id, update_of=update_of))
             for topic, name, score, evidence in alerts_:
                 self._insert_ignore(conn, alerts, {"item_id": item_id, "topic": topic, "topic_name": name,
                                                    "score": score,
