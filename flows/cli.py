@@ -26,6 +26,7 @@ from flows.errors import ConfigError
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
+    from flows.store.state import Store
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
@@ -55,7 +56,11 @@ def _validate(config: Path, notify: list[str] | None) -> "Config":
     from flows.config import load_config
     from flows.match import Matcher
 
+    from flows.store.dburl import DATABASE_URL_ENV, check_driver, normalize
+
     try:
+        if os.environ.get(DATABASE_URL_ENV, "").strip():
+            check_driver(normalize(os.environ[DATABASE_URL_ENV]))
         cfg = load_config(config, extra_notify_urls=notify)
         Matcher.from_config_dir(config)
     except ConfigError as err:
@@ -68,6 +73,24 @@ def _hint_no_feeds(cfg: "Config") -> None:
     if not cfg.feeds:
         typer.echo(f"raqib: no feeds in {cfg.config_dir / 'feeds.yaml'}: add one with `raqib feeds add URL` "
                    "(a site or a feed), `raqib feeds import FILE.opml`, or a `- url:` entry under `feeds:`", err=True)
+
+
+def open_store(state: Path, *, must_exist: bool = False) -> "Store":
+    """The state database; errors (missing driver, a state folder that is not there) exit 2.
+
+    ``must_exist``: commands that only read (status) refuse a state folder that does not exist
+    instead of creating an empty database in it."""
+    from flows.store.dburl import DATABASE_URL_ENV
+    from flows.store.state import Store
+
+    if must_exist and not os.environ.get(DATABASE_URL_ENV, "").strip() and not (state / "raqib.db").is_file():
+        where = f"{state}: no such state folder" if not state.is_dir() else f"{state}: no raqib.db in this state folder"
+        _fail(f"{where} (give --state DIR or set RAQIB_STATE, or RAQIB_DATABASE_URL)")
+    try:
+        return Store.open(state)
+    except ConfigError as err:
+        _fail(f"config error: {err}")
+        raise AssertionError("unreachable") from None
 
 
 def _export_notify(notify: list[str] | None) -> None:
@@ -164,9 +187,7 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
 @app.command()
 def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Feeds (last poll, validators, errors), alerts by delivery state, dead alerts."""
-    from flows.store.state import Store
-
-    store = Store.open(state)
+    store = open_store(state, must_exist=True)
     try:
         data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries(),
                 "latency": store.latency_by_feed()}
@@ -205,13 +226,12 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
     """Re-run the current topics over the items in the state; show which alerts a change would add
     or remove, before it goes live. Nothing is written or sent."""
     from flows.match import Matcher
-    from flows.store.state import Store
 
     try:
         matcher = Matcher.from_config_dir(config)
     except ConfigError as err:
         _fail(f"config error: {err}")
-    store = Store.open(state)
+    store = open_store(state, must_exist=True)
     try:
         rows = store.matched_items()
     finally:

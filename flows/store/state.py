@@ -31,13 +31,13 @@ from flows.store.schema import (  # noqa: F401  (re-exported: callers import the
     MIGRATIONS, alerts, digests, feeds, items, metadata, outbox, schema_migrations, utcnow,
 )
 
-DATABASE_URL_ENV = "RAQIB_DATABASE_URL"
+from flows.store.dburl import DATABASE_URL_ENV, check_driver, normalize
 
 
 def database_url(state_dir: Path) -> str:
     env = os.environ.get(DATABASE_URL_ENV, "").strip()
     if env:
-        return env
+        return normalize(env)
     state_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(state_dir / 'raqib.db').resolve()}"
 
@@ -92,6 +92,8 @@ class Store(OutboxQueries, ReportQueries):
     """The pipeline's state. One instance per process; safe to share across threads."""
 
     def __init__(self, url: str) -> None:
+        url = normalize(url)
+        check_driver(url)
         self.url = url
         if url.startswith("sqlite"):
             self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
