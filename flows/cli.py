@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from flows.cli_feeds import register as register_feed_commands
+from flows.cli_common import CONFIG_OPT, JSON_OPT, NOTIFY_OPT, STATE_OPT, fail
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
 
@@ -28,13 +30,9 @@ if TYPE_CHECKING:  # the stages are imported by the commands that use them, as b
     from flows.config import Config
     from flows.store.state import Store
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Plain help (rich_markup_mode=None): flags read `--json`, values `--config DIR`.
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
-
-CONFIG_OPT = typer.Option(Path(os.environ.get("RAQIB_CONFIG", "config")), "--config", help="Config directory.")
-STATE_OPT = typer.Option(Path(os.environ.get("RAQIB_STATE", "state")), "--state", help="State directory (SQLite, Prefect home).")
-JSON_OPT = typer.Option(False, "--json", help="One JSON object a line on stdout; logs on stderr.")
-NOTIFY_OPT = typer.Option(None, "--notify", help="Extra apprise URL for all topics (repeatable).")
 
 
 def _setup_logging(verbose: bool = False) -> None:
@@ -46,9 +44,7 @@ def _setup_logging(verbose: bool = False) -> None:
     root.propagate = False
 
 
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"raqib: {message}", err=True)
-    raise typer.Exit(code)
+_fail = fail
 
 
 def _validate(config: Path, notify: list[str] | None) -> "Config":
@@ -133,7 +129,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
 @app.command()
 def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
         notify: Optional[list[str]] = NOTIFY_OPT,
-        all_feeds: bool = typer.Option(False, "--all", help="Poll every feed now, not only the ones due.")) -> None:
+        all_feeds: bool = typer.Option(False, "--all", metavar="", help="Poll every feed now, not only the ones due.")) -> None:
     """Run one ingest cycle now over the configured feeds that are due (all of them with --all)."""
     _setup_logging()
     _hint_no_feeds(_validate(config, notify))
@@ -142,10 +138,11 @@ def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON
 
 
 @app.command()
-def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured .txt articles."),
+def replay(folder: Path = typer.Argument(Path("seeds"), metavar="DIR", show_default=False,
+                                         help="Folder of captured .txt articles (default: ./seeds)."),
            config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
            notify: Optional[list[str]] = NOTIFY_OPT) -> None:
-    """Serve FOLDER's .txt files as a local news site and feed, and run the pipeline on it."""
+    """Serve DIR's .txt files as a local news site and feed, and run the pipeline on it."""
     _setup_logging()
     if not folder.is_dir():
         _fail(f"{folder}: not a directory")
@@ -297,8 +294,9 @@ def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
 
 @app.command()
 def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
-          port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
-          interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10).")) -> None:
+          port: int = typer.Option(4200, "--port", metavar="N", help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
+          interval: Optional[float] = typer.Option(None, "--interval", metavar="MIN",
+                                                   help="Minutes between runs (default: settings.yaml interval_minutes, 1).")) -> None:
     """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
     _setup_logging()
     cfg = _validate(config, None)
@@ -345,8 +343,9 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
             proc.terminate()
 
 
-# match and backtest live beside the matcher.
+# match and backtest live beside the matcher; the feed list commands in flows.cli_feeds.
 register_topic_commands(app)
+register_feed_commands(app)
 
 
 def main() -> None:
