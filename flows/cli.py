@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from flows.cli_feeds import register as register_feed_commands
+from flows.cli_ops import register as register_ops_commands
 from flows.cli_common import CONFIG_OPT, JSON_OPT, NOTIFY_OPT, STATE_OPT, fail
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
@@ -343,9 +344,10 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
             proc.terminate()
 
 
-# match and backtest live beside the matcher; the feed list commands in flows.cli_feeds.
+# match and backtest live beside the matcher; feeds in flows.cli_feeds, prune in flows.cli_ops.
 register_topic_commands(app)
 register_feed_commands(app)
+register_ops_commands(app)
 
 
 def main() -> None:

@@ -133,6 +133,9 @@ class Settings(_Strict):
     # Copies of one report (wire copy, trimmed or edited rewrites) seen within this window are one
     # story: one alert, listing every outlet.
     story_window_hours: float = 48.0
+    # Items polled longer ago than this lose their article text, and their rows go unless an alert
+    # names them; their keys are kept, so they are never new again (0: keep everything).
+    retention_days: float = Field(30.0, ge=0)
     # The digest deployment: a cron expression in `digest_timezone`, covering `digest_hours`.
     digest_cron: str = "0 7 * * *"
     digest_timezone: str = "Asia/Seoul"

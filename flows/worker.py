@@ -26,6 +26,7 @@ from flows.errors import ConfigError
 from flows.sources.fetch import make_client
 from flows.sources.guard import make_guard
 from flows.match import Matcher
+from flows.store import retention
 from flows.store.state import Store
 
 
@@ -41,6 +42,7 @@ def run_plain_cycle(store: Store, config_dir: Path, *, due_only: bool = True, ig
         report = pipeline.process_pending(store, cfg, client, matcher, log, guard=guard)
     report.feeds = outcomes
     report.sent, report.send_failures = pipeline.deliver_due(store, cfg, log)
+    retention.prune_quietly(store, cfg.settings, log)  # at most once a day, any worker
     return report
 
 

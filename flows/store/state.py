@@ -28,7 +28,8 @@ from sqlalchemy.engine import Connection, Engine
 from flows.store.outbox import OutboxQueries
 from flows.store.reports import ReportQueries
 from flows.store.schema import (  # noqa: F401  (re-exported: callers import the tables from here)
-    MIGRATIONS, alerts, digests, feeds, items, metadata, outbox, schema_migrations, utcnow,
+    MIGRATIONS, alerts, digests, feeds, items, maintenance, metadata, outbox, schema_migrations, seen_keys,
+    utcnow,
 )
 
 from flows.store.dburl import DATABASE_URL_ENV, check_driver, normalize
@@ -44,6 +45,8 @@ def database_url(state_dir: Path) -> str:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # Before anything else: on a new file this makes freed pages returnable (flows.store.retention).
+    cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
@@ -306,6 +309,9 @@ class Store(OutboxQueries, ReportQueries):
                 chunk = list(keys[i:i + 500])
                 found.update(conn.execute(select(items.c.key).where(
                     items.c.feed_id == feed_id, items.c.key.in_(chunk))).scalars())
+                # Items pruned by retention are still seen: their keys outlive their rows.
+                found.update(conn.execute(select(seen_keys.c.key).where(
+                    seen_keys.c.feed_id == feed_id, seen_keys.c.key.in_(chunk))).scalars())
         return found
 
     def add_items(self, feed_id: int, entries: Sequence[dict[str, Any]], state: str = "pending") -> int:
