@@ -73,6 +73,8 @@ class ChannelConfig(_Strict):
     # immediate: one message per story as it is found; digest: the day's stories on the digest
     # schedule; both: the two.
     mode: Literal["immediate", "digest", "both"] = "immediate"
+    # The language of the messages' labels and topic names (topics.yaml `names`); Arabic by default.
+    language: Literal["ar", "en"] = "ar"
 
     @field_validator("name")
     @classmethod
@@ -162,6 +164,7 @@ class Channel(BaseModel):
     topics: list[str] | Literal["all"]
     format: Literal["email", "chat", "text"]
     mode: Literal["immediate", "digest", "both"] = "immediate"
+    language: Literal["ar", "en"] = "ar"
 
     def wants(self, topic: str) -> bool:
         return self.topics == "all" or topic in self.topics
@@ -175,7 +178,8 @@ class Channel(BaseModel):
         return self.mode in ("digest", "both")
 
     def __repr__(self) -> str:  # keep the URL (and its password) out of reprs and tracebacks
-        return f"Channel(name={self.name!r}, topics={self.topics!r}, format={self.format!r}, mode={self.mode!r})"
+        return (f"Channel(name={self.name!r}, topics={self.topics!r}, format={self.format!r}, mode={self.mode!r}, "
+                f"language={self.language!r})")
 
     __str__ = __repr__
 
@@ -310,7 +314,7 @@ def load_config(config_dir: Path, extra_notify_urls: list[str] | None = None) ->
         if problem:
             raise ConfigError(str(alerts_file), f"channels[{i}] ({ch.name})", problem)
         channels.append(Channel(name=ch.name, url=url, topics=ch.topics, format=_format_for(url, ch.format),
-                                mode=ch.mode))
+                                mode=ch.mode, language=ch.language))
     _check_channel_topics(alerts.channels, config_dir / "topics.yaml", str(alerts_file))
     env_urls = os.environ.get(NOTIFY_URLS_ENV, "").split()
     for j, url in enumerate([*env_urls, *(extra_notify_urls or [])]):
