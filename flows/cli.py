@@ -24,21 +24,22 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from flows.cli_feedback import register as register_feedback_commands
+from flows.cli_feeds import register as register_feed_commands
+from flows.cli_ops import register as register_ops_commands
+from flows.cli_common import CONFIG_OPT, JSON_OPT, NOTIFY_OPT, STATE_OPT, fail
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
 from flows.redact import redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
+    from flows.store.state import Store
 
+# Plain help (rich_markup_mode=None): flags read `--json`, values `--config DIR`.
 # Tracebacks with locals would print config values (channel URLs): main() prints a redacted one.
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
-
-CONFIG_OPT = typer.Option(Path(os.environ.get("RAQIB_CONFIG", "config")), "--config", help="Config directory.")
-STATE_OPT = typer.Option(Path(os.environ.get("RAQIB_STATE", "state")), "--state", help="State directory (SQLite, Prefect home).")
-JSON_OPT = typer.Option(False, "--json", help="One JSON object a line on stdout; logs on stderr.")
-NOTIFY_OPT = typer.Option(None, "--notify", help="Extra apprise URL for all topics (repeatable).")
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -69,9 +70,7 @@ def _rich(text: object) -> str:
     return escape(_term(text))
 
 
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"raqib: {redact(message)}", err=True)
-    raise typer.Exit(code)
+_fail = fail
 
 
 def _validate(config: Path, notify: list[str] | None) -> "Config":
@@ -79,7 +78,11 @@ def _validate(config: Path, notify: list[str] | None) -> "Config":
     from flows.config import load_config
     from flows.match import Matcher
 
+    from flows.store.dburl import DATABASE_URL_ENV, check_driver, normalize
+
     try:
+        if os.environ.get(DATABASE_URL_ENV, "").strip():
+            check_driver(normalize(os.environ[DATABASE_URL_ENV]))
         cfg = load_config(config, extra_notify_urls=notify)
         Matcher.from_config_dir(config)
     except ConfigError as err:
@@ -92,6 +95,24 @@ def _hint_no_feeds(cfg: "Config") -> None:
     if not cfg.feeds:
         typer.echo(f"raqib: no feeds in {cfg.config_dir / 'feeds.yaml'}: add one with `raqib feeds add URL` "
                    "(a site or a feed), `raqib feeds import FILE.opml`, or a `- url:` entry under `feeds:`", err=True)
+
+
+def open_store(state: Path, *, must_exist: bool = False) -> "Store":
+    """The state database; errors (missing driver, a state folder that is not there) exit 2.
+
+    ``must_exist``: commands that only read (status) refuse a state folder that does not exist
+    instead of creating an empty database in it."""
+    from flows.store.dburl import DATABASE_URL_ENV
+    from flows.store.state import Store
+
+    if must_exist and not os.environ.get(DATABASE_URL_ENV, "").strip() and not (state / "raqib.db").is_file():
+        where = f"{state}: no such state folder" if not state.is_dir() else f"{state}: no raqib.db in this state folder"
+        _fail(f"{where} (give --state DIR or set RAQIB_STATE, or RAQIB_DATABASE_URL)")
+    try:
+        return Store.open(state)
+    except ConfigError as err:
+        _fail(f"config error: {err}")
+        raise AssertionError("unreachable") from None
 
 
 def _export_notify(notify: list[str] | None) -> None:
@@ -134,7 +155,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
 @app.command()
 def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
         notify: Optional[list[str]] = NOTIFY_OPT,
-        all_feeds: bool = typer.Option(False, "--all", help="Poll every feed now, not only the ones due.")) -> None:
+        all_feeds: bool = typer.Option(False, "--all", metavar="", help="Poll every feed now, not only the ones due.")) -> None:
     """Run one ingest cycle now over the configured feeds that are due (all of them with --all)."""
     _setup_logging()
     _hint_no_feeds(_validate(config, notify))
@@ -143,10 +164,11 @@ def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON
 
 
 @app.command()
-def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured .txt articles."),
+def replay(folder: Path = typer.Argument(Path("seeds"), metavar="DIR", show_default=False,
+                                         help="Folder of captured .txt articles (default: ./seeds)."),
            config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
            notify: Optional[list[str]] = NOTIFY_OPT) -> None:
-    """Serve FOLDER's .txt files as a local news site and feed, and run the pipeline on it."""
+    """Serve DIR's .txt files as a local news site and feed, and run the pipeline on it."""
     _setup_logging()
     if not folder.is_dir():
         _fail(f"{folder}: not a directory")
@@ -194,9 +216,7 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
 @app.command()
 def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Feeds (last poll, validators, errors), alerts by delivery state, dead alerts."""
-    from flows.store.state import Store
-
-    store = Store.open(state)
+    store = open_store(state, must_exist=True)
     try:
         data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries(),
                 "latency": store.latency_by_feed()}
@@ -236,13 +256,12 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
     """Re-run the current topics over the items in the state; show which alerts a change would add
     or remove, before it goes live. Nothing is written or sent."""
     from flows.match import Matcher
-    from flows.store.state import Store
 
     try:
         matcher = Matcher.from_config_dir(config)
     except ConfigError as err:
         _fail(f"config error: {err}")
-    store = Store.open(state)
+    store = open_store(state, must_exist=True)
     try:
         rows = store.matched_items()
     finally:
@@ -308,8 +327,9 @@ def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
 
 @app.command()
 def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
-          port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
-          interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10).")) -> None:
+          port: int = typer.Option(4200, "--port", metavar="N", help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
+          interval: Optional[float] = typer.Option(None, "--interval", metavar="MIN",
+                                                   help="Minutes between runs (default: settings.yaml interval_minutes, 1).")) -> None:
     """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
     _setup_logging()
     cfg = _validate(config, None)
@@ -356,9 +376,11 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
             proc.terminate()
 
 
-# match and backtest live beside the matcher.
+# match and backtest live beside the matcher; feeds in flows.cli_feeds, prune in flows.cli_ops.
 register_topic_commands(app)
 register_feedback_commands(app)  # feedback add / export, and the archive page
+register_feed_commands(app)
+register_ops_commands(app)
 
 
 def main() -> None:

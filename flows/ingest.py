@@ -22,6 +22,7 @@ from flows.config import Config, FeedConfig, load_config
 from flows.sources.fetch import make_client
 from flows.sources.guard import make_guard
 from flows.match import Matcher
+from flows.store import retention
 from flows.store.state import Store
 from flows.summary import announce
 
@@ -67,6 +68,7 @@ def run_cycle(store: Store, cfg: Config, matcher: Matcher, *, feeds: list[FeedCo
     report.sent, report.send_failures = deliver_task(store, cfg, failures)
     notices = operator.feed_notices(store, cfg, outcomes) + operator.channel_notices(cfg, failures)
     operator.announce(cfg, notices, _logger())
+    retention.prune_quietly(store, cfg.settings, _logger())  # at most once a day, any worker
     _artifact(report)
     return report
 

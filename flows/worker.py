@@ -22,9 +22,11 @@ from typing import Any, Sequence
 
 from flows import pipeline
 from flows.config import load_config
+from flows.errors import ConfigError
 from flows.sources.fetch import make_client
 from flows.sources.guard import make_guard
 from flows.match import Matcher
+from flows.store import retention
 from flows.store.state import Store
 
 
@@ -40,6 +42,7 @@ def run_plain_cycle(store: Store, config_dir: Path, *, due_only: bool = True, ig
         report = pipeline.process_pending(store, cfg, client, matcher, log, guard=guard)
     report.feeds = outcomes
     report.sent, report.send_failures = pipeline.deliver_due(store, cfg, log)
+    retention.prune_quietly(store, cfg.settings, log)  # at most once a day, any worker
     return report
 
 
@@ -58,12 +61,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--allow-host", action="append", default=[])
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    store = Store.open(args.state)
     try:
-        report = run_plain_cycle(store, args.config, due_only=not args.all, ignore_age=args.ignore_age,
-                                 allow_hosts=args.allow_host)
-    finally:
-        store.close()
+        load_config(args.config)  # config errors stop here, before the database is opened
+        store = Store.open(args.state)
+        try:
+            report = run_plain_cycle(store, args.config, due_only=not args.all, ignore_age=args.ignore_age,
+                                     allow_hosts=args.allow_host)
+        finally:
+            store.close()
+    except ConfigError as err:  # like the CLI: the message, no traceback
+        sys.stderr.write(f"raqib: config error: {err}\n")
+        return 2
     sys.stdout.write(json.dumps(summary(report), ensure_ascii=False) + "\n")
     return 0
 

@@ -158,6 +158,21 @@ def _index_feedback(conn: Connection) -> None:
             conn.execute(text(f"CREATE INDEX {name} ON feedback ({col})"))
 
 
+# Retention (migration 8): keys of items whose rows were pruned, so a feed that still lists them
+# never makes them new again; and when each maintenance job last ran (one worker a day prunes).
+seen_keys = Table(
+    "seen_keys", metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id"), primary_key=True),
+    Column("key", String(1000), primary_key=True),
+    Column("pruned_at", DateTime, nullable=False),
+)
+maintenance = Table(
+    "maintenance", metadata,
+    Column("job", String(64), primary_key=True),
+    Column("last_run_at", DateTime),
+)
+
+
 def _create_all(conn: Connection) -> None:
     metadata.create_all(conn, tables=[feeds, items, alerts, outbox])
 
@@ -202,6 +217,20 @@ def _index_stories(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_items_story_id ON items (story_id)"))
 
 
+def _add_retention(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[seen_keys, maintenance])
+    if "ix_items_polled_at" not in {i["name"] for i in inspect(conn).get_indexes("items")}:
+        conn.execute(text("CREATE INDEX ix_items_polled_at ON items (polled_at)"))
+
+
+def _incremental_vacuum(conn: Connection) -> None:
+    # SQLite gives pruned pages back to the file system only in auto-vacuum mode. A new file gets it
+    # on connect (before its first table); an older one is converted by its first prune, which runs
+    # the one full VACUUM needed outside any transaction (flows.store.retention).
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
+
+
 def _add_refused_host(conn: Connection) -> None:
     # Like migration 2: an older database lacks the column, a new one got it from migration 1.
 
@@ -224,6 +253,8 @@ MIGRATIONS: list[tuple[int, str, Any]] = [
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
     (5, "index items by story", lambda conn: _index_stories(conn)),
+    (8, "retention: keys of pruned items, maintenance runs, items by poll time", _add_retention),
+    (9, "sqlite: incremental auto-vacuum", _incremental_vacuum),
     (10, "items: the earlier story a later report updates", _add_update_of),
     (11, "items refused by the address guard remember the refused host", _add_refused_host),
     (12, "feedback: analysts' judgments per (item or url, topic)", lambda conn: metadata.create_all(conn, tables=[feedback])),

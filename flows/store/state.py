@@ -28,24 +28,26 @@ from sqlalchemy.engine import Connection, Engine
 from flows.store.outbox import OutboxQueries
 from flows.store.reports import ReportQueries
 from flows.store.schema import (  # noqa: F401  (re-exported: callers import the tables from here)
-    MIGRATIONS, alerts, digests, feeds, items, metadata, outbox, schema_migrations, utcnow,
+    MIGRATIONS, alerts, digests, feeds, items, maintenance, metadata, outbox, schema_migrations, seen_keys,
+    utcnow,
 )
 
+from flows.store.dburl import DATABASE_URL_ENV, check_driver, normalize
 from flows.redact import redact_url  # noqa: F401  (moved; kept importable from here)
-
-DATABASE_URL_ENV = "RAQIB_DATABASE_URL"
 
 
 def database_url(state_dir: Path) -> str:
     env = os.environ.get(DATABASE_URL_ENV, "").strip()
     if env:
-        return env
+        return normalize(env)
     state_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(state_dir / 'raqib.db').resolve()}"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # Before anything else: on a new file this makes freed pages returnable (flows.store.retention).
+    cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
@@ -84,6 +86,8 @@ class Store(OutboxQueries, ReportQueries):
     """The pipeline's state. One instance per process; safe to share across threads."""
 
     def __init__(self, url: str) -> None:
+        url = normalize(url)
+        check_driver(url)
         self.url = url
         if url.startswith("sqlite"):
             self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -296,6 +300,9 @@ class Store(OutboxQueries, ReportQueries):
                 chunk = list(keys[i:i + 500])
                 found.update(conn.execute(select(items.c.key).where(
                     items.c.feed_id == feed_id, items.c.key.in_(chunk))).scalars())
+                # Items pruned by retention are still seen: their keys outlive their rows.
+                found.update(conn.execute(select(seen_keys.c.key).where(
+                    seen_keys.c.feed_id == feed_id, seen_keys.c.key.in_(chunk))).scalars())
         return found
 
     def add_items(self, feed_id: int, entries: Sequence[dict[str, Any]], state: str = "pending") -> int:
