@@ -275,10 +275,21 @@ def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
 @app.command()
 def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
           port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
-          interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10).")) -> None:
-    """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
+          interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10)."),
+          host: str = typer.Option("127.0.0.1", "--host", help="Address of the archive page (default loopback only)."),
+          archive_port: int = typer.Option(8470, "--archive-port", help="Port of the archive page (0: no page).")) -> None:
+    """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped,
+    and the alert archive page beside them."""
     _setup_logging()
     settings = _validate(config, None).settings
+    if archive_port:
+        from flows.web.serve import start_archive_thread
+
+        try:  # the page is secondary: alerts go on without it
+            start_archive_thread(config, state, host, archive_port)
+            typer.echo(f"archive page on http://{host}:{archive_port}/", err=True)
+        except (RuntimeError, ConfigError) as err:
+            typer.echo(f"raqib: archive page not started: {err}", err=True)
     from datetime import timedelta
 
     from flows.runtime import prepare_prefect_env

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from flows.replay.httpserve import StaticServer, free_port
@@ -31,7 +32,7 @@ def test_scheduled_run_fires_and_alerts(tmp_path: Path, config_dir: Path) -> Non
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         proc = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "serve", "--config", str(config_dir), "--state", str(state),
-             "--interval", "0.1", "--port", str(free_port())],
+             "--interval", "0.1", "--port", str(free_port()), "--archive-port", str(archive_port := free_port())],
             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 180
@@ -49,6 +50,8 @@ def test_scheduled_run_fires_and_alerts(tmp_path: Path, config_dir: Path) -> Non
             assert proc.poll() is None, proc.stdout.read().decode(errors="replace")[-3000:] if proc.stdout else ""
             assert alerts == 4  # one console message per seed article that matched a topic
             assert "/feed.xml" in " ".join(site.paths_requested())
+            page = httpx.get(f"http://127.0.0.1:{archive_port}/", timeout=10)  # the archive page beside it
+            assert page.status_code == 200 and page.text.count('class="card alert"') == 7
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
