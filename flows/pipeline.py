@@ -28,6 +28,7 @@ import httpx
 from flows import failpoints
 from flows.config import Config, FeedConfig
 from flows.sources.fetch import FetchError
+from flows.alerts.feedback_links import alert_links
 from flows.alerts.notify import AlertMessage, TopicEvidence, render, send
 from flows.outcomes import AlertRecord, CycleReport, FeedOutcome  # noqa: F401  (re-exported)
 from flows.process import PAGE_ATTEMPTS, process_pending  # noqa: F401  (re-exported)
@@ -158,6 +159,7 @@ def deliver_due(store: Store, cfg: Config, log: logging.Logger,
             outlets=store.story_outlets(row["story_id"] or row["item_id"]),
             published=row["published_at"].strftime("%Y-%m-%d %H:%M UTC") if row["published_at"] else None,
             topics=[TopicEvidence(t, found[t]["name"], found[t]["evidence"]) for t in wanted],
+            feedback=alert_links(cfg.settings.feedback, row["item_id"], wanted),
         )
         ok = send(channel, render(msg, channel.format))
         if ok:

@@ -65,12 +65,16 @@ class AlertMessage:
     outlets: list[str]
     published: str | None
     topics: list[TopicEvidence]
+    # Signed feedback links {"relevant": url, "not_relevant": url} (flows.alerts.feedback_links), or None.
+    feedback: dict[str, str] | None = None
 
     def for_channel(self, channel: Channel) -> "AlertMessage | None":
         wanted = [t for t in self.topics if channel.wants(t.id)]
         if not wanted:
             return None
-        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted)
+        # The links judge the topics they were signed for: keep them only for the same topics.
+        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted,
+                            self.feedback if wanted == self.topics else None)
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ def render(msg: AlertMessage, fmt: str) -> Rendered:
             }
             for t in msg.topics
         ],
+        "feedback": msg.feedback,
         "first_evidence": next((e["sentence"] for t in msg.topics for e in t.evidence), ""),
     }
     if fmt == "email":
