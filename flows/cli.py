@@ -167,6 +167,9 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     try:
         data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries(),
                 "latency": store.latency_by_feed()}
+        from flows.cli_feedback import precision_rows
+
+        data["precision"] = precision_rows(store)
     finally:
         store.close()
     if as_json:
@@ -195,6 +198,9 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     console.print("alerts by state: " + (", ".join(f"{k}={v}" for k, v in sorted(data["outbox"].items())) or "none"))
     for d in data["dead"]:
         console.print(f"dead: channel={d['channel']} attempts={d['attempts']} {d['title']} ({d['last_error']})")
+    from flows.cli_feedback import print_precision
+
+    print_precision(console, data["precision"])
 
 
 @app.command()
@@ -211,6 +217,9 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
     store = Store.open(state)
     try:
         rows = store.matched_items()
+        from flows.cli_feedback import judged_changes_in, print_judged_changes
+
+        judged = judged_changes_in(store, matcher)
     finally:
         store.close()
     added = removed = 0
@@ -229,6 +238,7 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
                             "feed": row["feed"]}, f"- {topic}: {row['title']} ({row['link']})")
     if not as_json:
         typer.echo(f"{len(rows)} item(s) re-matched: {added} alert(s) would be added, {removed} removed.")
+    print_judged_changes(judged, as_json)
 
 
 def _emit(as_json: bool, obj: dict[str, Any], text_line: str) -> None:
