@@ -67,7 +67,7 @@ def test_alerts_listed_by_day_and_topic_with_outlets_and_headers(page) -> None:
     r = page.get("/")
     assert r.status_code == 200
     assert "default-src 'none'" in r.headers["content-security-policy"]
-    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["referrer-policy"] == "same-origin"
     cards = re.findall(r'<article class="card alert" id="a-(\d+)-([a-z_]+)"', r.text)
     assert {(int(i), t) for i, t in cards} == {(i, t) for (_, t), i in page.fired.items()}
     assert len(cards) == 7 and '<html lang="ar" dir="rtl">' in r.text

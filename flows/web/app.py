@@ -4,7 +4,7 @@ Rules:
 - everything from feeds and pages is untrusted: every template autoescapes, evidence is escaped
   before its phrases are wrapped in <mark>, and a headline links only to an http(s) URL; a strict
   Content-Security-Policy (no script at all, styles and forms from this origin only) and
-  `Referrer-Policy: no-referrer` (a signed URL never leaks to an article's site) on every answer;
+  `Referrer-Policy: same-origin` (a signed URL never leaks to an article's site) on every answer;
 - a judgment is recorded only from a POST whose fields carry a valid, unexpired signature
   (`flows.alerts.feedback_links`): the page's buttons and the "missed" form are signed when the
   page is rendered, and a link from an alert (GET) only shows a confirmation button, so a mail
@@ -50,7 +50,7 @@ FEED_STATES = {"ok": "يعمل", "error": "يتعثر", "dead": "متوقف", "n
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # never to an article's site; Origin stays meaningful
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
@@ -114,12 +114,15 @@ def _refused(reason: str) -> HTMLResponse:
 
 
 def _cross_site(request: Request) -> bool:
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return True
+    """True when the browser says the POST comes from another site (Sec-Fetch-Site, else Origin).
+    A client that sends neither (curl) is judged by the signature alone."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin and origin != "null":
-        return urlsplit(origin).netloc != request.headers.get("host", "")
-    return origin == "null"
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")
 
 
 async def _form(request: Request) -> dict[str, str] | None:
