@@ -171,3 +171,34 @@ def test_links_in_the_page_carry_no_secret(page) -> None:
         base_url="https://raqib.example.org"), 1, ["two_plus_two"])
     assert links and all(FEEDBACK_KEY not in u and MAIL_PASSWORD not in u for u in links.values())
     assert json.dumps(links).count("https://raqib.example.org/feedback?") == 2
+
+
+def test_raqib_archive_serves_the_page_alone_and_refuses_a_bad_config(tmp_path: Path, config_dir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RAQIB_"))}
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "archive", "--config", str(config_dir),
+                             "--state", str(tmp_path / "state"), "--port", str(port)],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.3)
+        assert r.status_code == 200 and "لا تنبيهات" in r.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    (config_dir / "settings.yaml").write_text("feedback:\n  base_url: ftp://x\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "flows.cli", "archive", "--config", str(config_dir),
+                          "--state", str(tmp_path / "state"), "--port", str(port)],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "settings.yaml" in bad.stderr and "feedback.base_url" in bad.stderr
