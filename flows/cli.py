@@ -4,7 +4,9 @@ Rules:
 - config is validated before Prefect starts: a bad config or argument exits 2 with a message
   naming the file and key, and no secret;
 - exit 0 when the run completed, even if some feeds failed (they are reported);
-- with `--json`, stdout holds only JSON lines (one object a line); logs and progress go to stderr.
+- with `--json`, stdout holds only JSON lines (one object a line); logs and progress go to stderr;
+- every error text printed (`_fail`, feed failures, log records, an unexpected exception's
+  traceback) goes through `flows.redact.redact` first: no password or token reaches the terminal.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ import typer
 from flows.cli_feedback import register as register_feedback_commands
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
+from flows.redact import redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+# Tracebacks with locals would print config values (channel URLs): main() prints a redacted one.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
 
 CONFIG_OPT = typer.Option(Path(os.environ.get("RAQIB_CONFIG", "config")), "--config", help="Config directory.")
@@ -37,9 +41,14 @@ JSON_OPT = typer.Option(False, "--json", help="One JSON object a line on stdout;
 NOTIFY_OPT = typer.Option(None, "--notify", help="Extra apprise URL for all topics (repeatable).")
 
 
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def _setup_logging(verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("raqib")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -47,7 +56,7 @@ def _setup_logging(verbose: bool = False) -> None:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"raqib: {message}", err=True)
+    typer.echo(f"raqib: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
@@ -63,6 +72,12 @@ def _validate(config: Path, notify: list[str] | None) -> "Config":
         _fail(f"config error: {err}")
         raise AssertionError("unreachable") from None
     return cfg
+
+
+def _hint_no_feeds(cfg: "Config") -> None:
+    if not cfg.feeds:
+        typer.echo(f"raqib: no feeds in {cfg.config_dir / 'feeds.yaml'}: add one with `raqib feeds add URL` "
+                   "(a site or a feed), `raqib feeds import FILE.opml`, or a `- url:` entry under `feeds:`", err=True)
 
 
 def _export_notify(notify: list[str] | None) -> None:
@@ -96,12 +111,10 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         return
     for f in result["feeds_list"]:
         if f["status"] == "error":
-            typer.echo(f"feed failed: {f['feed']}: {f['error']}", err=True)
-    typer.echo(
-        f"\n{result['feeds']} feed(s), {result['feed_errors']} failed; {result['new_items']} new item(s), "
-        f"{result['processed']} processed ({result['duplicates']} duplicate); {result['alerts']} alert(s), "
-        f"{result['sent']} message(s) sent, {result['send_failures']} send failure(s)."
-    )
+            typer.echo(redact(f"feed failed: {f['feed']}: {f['error']}"), err=True)
+    from flows.summary import run_line
+
+    typer.echo(f"\n{run_line(result)}.")
 
 
 @app.command()
@@ -110,7 +123,7 @@ def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON
         all_feeds: bool = typer.Option(False, "--all", help="Poll every feed now, not only the ones due.")) -> None:
     """Run one ingest cycle now over the configured feeds that are due (all of them with --all)."""
     _setup_logging()
-    _validate(config, notify)
+    _hint_no_feeds(_validate(config, notify))
     _export_notify(notify)
     _print_result(_run_flow(config, state, as_json, all_feeds=all_feeds), as_json)
 
@@ -130,11 +143,17 @@ def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured
     from flows.replay.httpserve import StaticServer
     from flows.replay.replay_site import build_site
 
+    def skipped(err: Exception) -> None:  # a bad file is named and the replay goes on without it
+        typer.echo(f"raqib: {redact(str(err))}", err=True)
+
     with StaticServer() as server:
         try:
-            server.routes.update(build_site(folder, server.base_url))
+            routes = build_site(folder, server.base_url, on_error=skipped)
         except ValueError as err:
             _fail(str(err))
+        if len(routes) <= 1:  # the feed alone: every file was refused
+            _fail(f"{folder}: no readable .txt files to replay")
+        server.routes.update(routes)
         feed = {"url": f"{server.base_url}/feed.xml", "name": f"replay:{folder.resolve().name}",
                 "id": f"replay-{folder.resolve().name}"}
         logging.getLogger("raqib").info("replaying %s at %s", folder, feed["url"])
@@ -291,7 +310,9 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
     """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped,
     and the alert archive page beside them."""
     _setup_logging()
-    settings = _validate(config, None).settings
+    cfg = _validate(config, None)
+    _hint_no_feeds(cfg)
+    settings = cfg.settings
     if archive_port:
         from flows.web.serve import start_archive_thread
 
@@ -312,6 +333,9 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
     if not os.environ.get("PREFECT_API_URL"):
         proc = _start_local_server(state, port)
         typer.echo(f"started a local Prefect server at {os.environ['PREFECT_API_URL']}", err=True)
+    from flows.summary import RUN_LINES_ENV, stamp
+
+    os.environ[RUN_LINES_ENV] = "1"  # every run, here and in the runner's subprocesses, prints its line
     try:
         from prefect import serve as prefect_serve
         from prefect.schedules import Cron
@@ -319,10 +343,19 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
         from flows.ingest import digest, ingest
 
         params = {"config_dir": str(config.resolve()), "state_dir": str(state.resolve())}
+        typer.echo(f"{stamp()} serving raqib-ingest every {minutes:g} min and raqib-digest at "
+                   f"'{settings.digest_cron}' {settings.digest_timezone}; one line per run (Ctrl-C stops)", err=True)
+        # The first cycle now, not one interval later: a new deployment's first scheduled run
+        # comes a minute or two after the start.
+        try:
+            ingest(**params)
+        except Exception as exc:  # the schedule retries; serving must still start
+            typer.echo(f"{stamp()} run failed: {exc.__class__.__name__}: {exc}", err=True)
         prefect_serve(
             ingest.to_deployment(name="raqib-ingest", interval=timedelta(minutes=minutes), parameters=params),
             digest.to_deployment(name="raqib-digest", parameters=params,
                                  schedules=[Cron(settings.digest_cron, timezone=settings.digest_timezone)]),
+            print_starting_message=False,
         )
     finally:
         if proc is not None:
@@ -335,7 +368,13 @@ register_feedback_commands(app)  # feedback add / export, and the archive page
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception:  # not one of ours: show where, with every secret the text may hold hidden
+        import traceback
+
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

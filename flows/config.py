@@ -113,7 +113,9 @@ class Polling(_Strict):
     """
 
     min_interval_minutes: float = Field(5.0, gt=0)
-    max_interval_minutes: float = Field(24 * 60.0, gt=0)
+    # 15 minutes: every healthy feed is read at least this often, so an alert comes within minutes
+    # even from a feed that had been quiet for days; raise it only for feeds that can wait.
+    max_interval_minutes: float = Field(15.0, gt=0)
     # A claim (feed lease, item or outbox claim) left by a dead worker is free again after this.
     lease_seconds: float = Field(600.0, gt=0)
     # A feed due within this many seconds counts as due now: a scheduled run that starts a moment
@@ -141,8 +143,9 @@ class FeedbackSettings(_Strict):
 
 
 class Settings(_Strict):
-    # Minutes between ingest runs of the scheduled deployment.
-    interval_minutes: float = 10.0
+    # Minutes between ingest runs of the scheduled deployment. A run only looks for due feeds (each
+    # has its own interval, `polling`) and costs little when none is: a due feed waits at most this.
+    interval_minutes: float = 1.0
     limits: Limits = Field(default_factory=Limits)
     # Items older than this many hours are recorded but not alerted (0: no limit).
     max_age_hours: float = 72.0
@@ -214,7 +217,20 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), None, f"not valid YAML: {exc}") from None
+        raise ConfigError(str(path), None, f"not valid YAML{_yaml_where(exc)}") from None
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """Line, column and PyYAML's problem, without its snippet: the snippet quotes the line, which may
+    hold a channel URL with its password, cut anywhere (redaction cannot recognise half a URL)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or exc.__class__.__name__
+    context = getattr(exc, "context", None)
+    cmark = getattr(exc, "context_mark", None)
+    if context and cmark is not None:
+        context += f" from line {cmark.line + 1}, column {cmark.column + 1}"
+    return f"{where}: {problem}" + (f" ({context})" if context else "")
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

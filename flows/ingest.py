@@ -23,6 +23,7 @@ from flows.sources.fetch import make_client
 from flows.sources.guard import make_guard
 from flows.match import Matcher
 from flows.store.state import Store
+from flows.summary import announce
 
 
 def _logger() -> logging.Logger:
@@ -108,6 +109,7 @@ def ingest(config_dir: str = "config", state_dir: str = "state", feeds: list[dic
     out = summarize(report)
     out["alerts_list"] = [a.to_dict() for a in report.alerts]
     out["feeds_list"] = [vars(f) for f in report.feeds]
+    announce(out)  # `raqib serve`: one line per run
     return out
 
 
@@ -133,5 +135,5 @@ def summarize(report: pipeline.CycleReport) -> dict[str, Any]:
     return {
         "feeds": len(report.feeds), "feed_errors": report.feed_errors, "new_items": report.new_items,
         "processed": report.processed, "duplicates": report.duplicates, "page_failures": report.page_failures,
-        "alerts": len(report.alerts), "sent": report.sent, "send_failures": report.send_failures,
+        "alerts": len(report.alerts), "messages": report.messages, "sent": report.sent, "send_failures": report.send_failures,
     }

@@ -269,6 +269,7 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
     store.finish_item(item.id, state="done", content_hash=digest, text_=text, sitename=sitename,
                       topics=topics, alerts_=alert_rows, deliveries=deliveries, fingerprint=fp.to_str(),
                       story_id=story_id, note=note)
+    report.messages += len(deliveries)
     published = item.published_at.isoformat() + "Z" if item.published_at else None
     for m in matches:
         report.alerts.append(AlertRecord(m.topic, m.name, item.link, item.title, item.feed_name, published,

@@ -5,6 +5,9 @@ Rules:
 - email channels get RTL HTML (jinja2); apprise adds the plain-text alternative, derived from the
   HTML (the article URL is printed as text so that part carries it too); chat channels a short
   markdown message (topic, linked headline, outlet, one evidence line); text channels plain text;
+- everything from a feed or a page goes through `flows.alerts.safe` in every format: one line, no
+  bidi controls, escaped for markdown (and autoescaped in HTML); the headline is a link only when
+  the item's URL is http(s) (else the URL is shown as text);
 - `send` returns True only when apprise reports success; it never raises for a channel failure;
 - channel URLs hold secrets: they are never logged (apprise's logger is kept above its TRACE
   level, which prints passwords in clear) and never leave this module except into apprise;
@@ -26,6 +29,7 @@ from apprise.decorators import notify as apprise_plugin
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from flows.alerts.safe import FILTERS, clean, http_link, md
 from flows.config import Channel
 
 # apprise's TRACE (level 9) logs URLs with passwords; keep the logger well above it.
@@ -37,6 +41,7 @@ _TEMPLATES = Environment(
     trim_blocks=False,
     keep_trailing_newline=True,
 )
+_TEMPLATES.filters.update(FILTERS)
 
 # Where the console sink writes; the CLI points it at stderr when stdout carries --json lines.
 console_stream: TextIO | None = None
@@ -88,7 +93,10 @@ def _highlight(sentence: str, phrases: list[str]) -> Markup:
     """HTML-escape the sentence and wrap each matched phrase in <mark>, in one pass.
 
     One alternation, longest phrase first, so a short phrase inside a longer one is not marked twice.
+    Sentence and phrases are cleaned first (one line, no bidi controls), the same way.
     """
+    sentence = clean(sentence)
+    phrases = [clean(p) for p in phrases]
     wanted = sorted({p for p in phrases if p and p in sentence}, key=len, reverse=True)
     if not wanted:
         return Markup(html.escape(sentence))
@@ -117,11 +125,12 @@ def render(msg: AlertMessage, fmt: str) -> Rendered:
     names = [t.name for t in msg.topics]
     # Mail servers refuse header lines over 1,000 bytes (RFC 5321), and apprise does not fold an
     # encoded Arabic subject: keep the headline in the subject short; the body has it whole.
-    subject = f"رقيب: {' · '.join(names)} — {_shorten(msg.title, SUBJECT_HEADLINE_CHARS)}"
+    subject = clean(f"رقيب: {' · '.join(names)} — {_shorten(clean(msg.title), SUBJECT_HEADLINE_CHARS)}")
     ctx: dict[str, Any] = {
         "subject": subject,
         "title": msg.title,
         "url": msg.url,
+        "link": http_link(msg.url),  # None: the URL is shown as text, never as a link
         "outlets": msg.outlets,
         "published": msg.published,
         "topic_names": names,
@@ -137,7 +146,7 @@ def render(msg: AlertMessage, fmt: str) -> Rendered:
             for t in msg.topics
         ],
         "feedback": msg.feedback,
-        "first_evidence": next((e["sentence"] for t in msg.topics for e in t.evidence), ""),
+        "first_evidence": next((clean(e["sentence"]) for t in msg.topics for e in t.evidence), ""),
     }
     if fmt == "email":
         body = _TEMPLATES.get_template("email.html.j2").render(ctx)
@@ -147,7 +156,8 @@ def render(msg: AlertMessage, fmt: str) -> Rendered:
         if len(first) > 280:  # chat messages stay short
             ctx["first_evidence"] = first[:277].rstrip() + "…"
         body = _TEMPLATES.get_template("chat.md.j2").render(ctx)
-        return Rendered(subject, body, apprise.NotifyFormat.MARKDOWN)
+        # chat services (Mattermost, Slack …) put the title on the body's first line: markdown too
+        return Rendered(md(subject), body, apprise.NotifyFormat.MARKDOWN)
     body = _TEMPLATES.get_template("text.txt.j2").render(ctx)
     return Rendered(subject, body, apprise.NotifyFormat.TEXT)
 

@@ -39,6 +39,7 @@ import re
 import struct
 from dataclasses import dataclass
 
+from flows.alerts.story_text import _WORD_RE, _body_lines, body_text
 from flows.text.normalize import normalize as _normalize
 
 __all__ = [
@@ -50,20 +51,13 @@ NUM_HASHES = 128
 SHINGLE_WORDS = 3
 SAME_STORY_THRESHOLD = 0.5
 MIN_SHINGLES_FOR_CONTAINMENT = 20
-# Lines after a related-headlines header are headlines while they stay this short (in words).
-_HEADLINE_MAX_WORDS = 25
 _VERSION = "m2"
 
 _MASK32 = (1 << 32) - 1
 _EMPTY = _MASK32 + 1
 _BIN_SHIFT = 64 - (NUM_HASHES.bit_length() - 1)  # the digest's top bits choose the bin
 
-_WORD_RE = re.compile(r"[^\W_]+")
-_BULLET_RE = re.compile(r"^\s*[•·▪◦\-–*]\s+")
-# A bare "المصدر" line opens the credits block of some sites (writer, site, "published first on").
-_BLOCK_HEADERS = tuple(_normalize(h) for h in ("إقرأ أيضاً", "اقرأ أيضا", "مقالات مشابهة", "مقالات ذات صلة",
-                                                "الأكثر قراءة", "أخبار ذات صلة", "المصدر"))
-_DROP_PREFIXES = tuple(_normalize(h) for h in ("المصدر", "كلمات دلالية", "الكلمات الدلالية", "الوسوم"))
+
 
 
 @dataclass(frozen=True)
@@ -87,52 +81,6 @@ class Fingerprint:
         if len(raw) % 4:
             raise ValueError("fingerprint data is not a whole number of 32-bit values")
         return cls(struct.unpack(f">{len(raw) // 4}I", raw), int(count))
-
-
-def _clean(line: str) -> str:
-    return line.strip().rstrip(":：").strip()
-
-
-def _is_headline(line: str) -> bool:
-    c = line.strip()
-    return len(_WORD_RE.findall(c)) <= _HEADLINE_MAX_WORDS and not c.endswith((".", "؟", "!", "…"))
-
-
-def _body_lines(text: str) -> list[str]:
-    """Normalized paragraphs of the article body (furniture removed, see the module rules)."""
-    lines = [_normalize(ln) for ln in text.splitlines()]
-    nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
-    skip: set[int] = set()
-    if nonblank:
-        # A one- or two-word first line is a breadcrumb ("الرئيسية"); the title follows it.
-        first = nonblank[0]
-        if len(_WORD_RE.findall(lines[first])) <= 2 and len(nonblank) > 1:
-            skip.add(first)
-            first = nonblank[1]
-        if _is_headline(lines[first]):  # some pages start with the lede itself: keep it then
-            skip.add(first)
-    out: list[str] = []
-    in_block = False
-    for i, ln in enumerate(lines):
-        c = _clean(ln)
-        if not c or i in skip:
-            continue
-        if c in _BLOCK_HEADERS:
-            in_block = True
-            continue
-        if _BULLET_RE.match(ln) or c.startswith(_DROP_PREFIXES):
-            continue
-        if in_block:
-            if len(_WORD_RE.findall(c)) <= _HEADLINE_MAX_WORDS:
-                continue
-            in_block = False  # a long paragraph: the article goes on after the block
-        out.append(c)
-    return out
-
-
-def body_text(text: str) -> str:
-    """The normalized body the fingerprint is computed on, one paragraph per line (for debugging)."""
-    return "\n".join(_body_lines(text))
 
 
 def _shingles(text: str) -> set[bytes]:

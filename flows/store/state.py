@@ -31,6 +31,8 @@ from flows.store.schema import (  # noqa: F401  (re-exported: callers import the
     MIGRATIONS, alerts, digests, feeds, items, metadata, outbox, schema_migrations, utcnow,
 )
 
+from flows.redact import redact_url  # noqa: F401  (moved; kept importable from here)
+
 DATABASE_URL_ENV = "RAQIB_DATABASE_URL"
 
 
@@ -49,16 +51,6 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.close()
-
-
-def redact_url(url: str) -> str:
-    """A database URL safe to print (password hidden)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<unparseable database URL>"
 
 
 @dataclass(frozen=True)
