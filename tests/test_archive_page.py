@@ -150,7 +150,8 @@ def test_missed_form_fetches_through_the_guard(page) -> None:
 def test_untrusted_titles_links_and_evidence_are_inert(page) -> None:
     store = page.log.store
     feed = store.sync_feeds([("evil", "https://evil.example.org/rss", "Evil <b>feed</b>")])[0]
-    store.add_items(feed.id, [{"key": "x1", "link": "javascript:alert(1)", "title": "<script>alert(1)</script>"}])
+    store.add_items(feed.id, [{"key": "x1", "link": "javascript:alert(1)",
+                               "title": "<script>alert(1)</script> \u202eتقرير\nسطر"}])
     item = next(i for i in store.pending_items() if i.feed_id == feed.id)
     evidence = [{"sentence": 'قوات <img src=x onerror="alert(2)"> روسيا', "phrases": ["روسيا"]}]
     store.finish_item(item.id, state="done", content_hash="h-evil", text_="t", sitename="<i>site</i>",
@@ -161,6 +162,8 @@ def test_untrusted_titles_links_and_evidence_are_inert(page) -> None:
     assert 'href="javascript:' not in html
     assert "<i>site</i>" not in html and "&lt;i&gt;site&lt;/i&gt;" in html
     assert "<b>feed</b>" not in html
+    # One line, no bidi override: a title cannot reorder what it shows or forge a line.
+    assert "\u202e" not in html and "تقرير سطر" in html
 
 
 def test_links_in_the_page_carry_no_secret(page) -> None:

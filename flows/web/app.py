@@ -35,6 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from flows.alerts import feedback_links as fl
+from flows.alerts.safe import FILTERS, clean, http_link
 from flows.config import Settings
 from flows.judgments import JudgmentError, judge_item, judge_url
 from flows.store.feedback import FeedbackLog
@@ -59,6 +60,7 @@ _log = logging.getLogger("raqib.web")
 
 _TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                          autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True))
+_TEMPLATES.filters.update(FILTERS)  # `clean`: one line, no bidi controls (flows.alerts.safe)
 
 
 def highlight(sentence: str, phrases: list[str]) -> Markup:
@@ -75,14 +77,8 @@ def highlight(sentence: str, phrases: list[str]) -> Markup:
 
 
 def safe_href(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL with a host, else None (rendered as text)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+    """``url`` as a link when it is an absolute http(s) URL with a host, else None (shown as text)."""
+    return http_link(url) if url else None
 
 
 @dataclass
@@ -151,7 +147,8 @@ def build_app(archive: Archive) -> Starlette:
         views, total = queries.recent_alerts(archive.store, days=days, query=q, topic=topic)
         for v in views:
             v.href = safe_href(v.url)  # type: ignore[attr-defined]
-            v.evidence = [highlight(e.get("sentence", ""), list(e.get("phrases", []))) for e in v.evidence]
+            v.evidence = [highlight(clean(e.get("sentence", "")), [clean(p) for p in e.get("phrases", [])])
+                          for e in v.evidence]
             v.forms = [  # type: ignore[attr-defined]
                 {"label": VERDICT_NAMES[verdict], "css": css,
                  "fields": fl.sign_params(archive.key, v.item_id, [v.topic], verdict, PAGE_FORM_LIFETIME_S)}
@@ -182,7 +179,7 @@ def build_app(archive: Archive) -> Starlette:
             return _refused("no such alert")
         fields = {k: params[k] for k in ("i", "t", "v", "e", "s")}
         return _message("تأكيد التقييم", confirm={
-            "title": item["title"] or "", "topic_names": [archive.names.get(t, t) for t in signed.topics],
+            "title": clean(item["title"] or ""), "topic_names": [archive.names.get(t, t) for t in signed.topics],
             "fields": fields, "label": f"تأكيد: {VERDICT_NAMES[signed.verdict]}"})
 
     async def feedback_get(request: Request) -> Response:
