@@ -220,6 +220,9 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     try:
         data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries(),
                 "latency": store.latency_by_feed()}
+        from flows.cli_feedback import precision_rows
+
+        data["precision"] = precision_rows(store)
     finally:
         store.close()
     if as_json:
@@ -249,6 +252,9 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     for d in data["dead"]:
         console.print(f"dead: channel={_rich(d['channel'])} attempts={d['attempts']} {_rich(d['title'])} "
                       f"({_rich(d['last_error'])})")
+    from flows.cli_feedback import print_precision
+
+    print_precision(console, data["precision"])
 
 
 @app.command()
@@ -264,6 +270,9 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
     store = open_store(state, must_exist=True)
     try:
         rows = store.matched_items()
+        from flows.cli_feedback import judged_changes_in, print_judged_changes
+
+        judged = judged_changes_in(store, matcher)
     finally:
         store.close()
     added = removed = 0
@@ -282,6 +291,7 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
                             "feed": row["feed"]}, f"- {topic}: {_term(row['title'])} ({_term(row['link'])})")
     if not as_json:
         typer.echo(f"{len(rows)} item(s) re-matched: {added} alert(s) would be added, {removed} removed.")
+    print_judged_changes(judged, as_json)
 
 
 def _emit(as_json: bool, obj: dict[str, Any], text_line: str) -> None:
@@ -329,12 +339,23 @@ def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
 def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
           port: int = typer.Option(4200, "--port", metavar="N", help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
           interval: Optional[float] = typer.Option(None, "--interval", metavar="MIN",
-                                                   help="Minutes between runs (default: settings.yaml interval_minutes, 1).")) -> None:
-    """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
+                                                   help="Minutes between runs (default: settings.yaml interval_minutes, 1)."),
+          host: str = typer.Option("127.0.0.1", "--host", metavar="ADDR", help="Address of the archive page (default loopback only)."),
+          archive_port: int = typer.Option(8470, "--archive-port", metavar="N", help="Port of the archive page (0: no page).")) -> None:
+    """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped,
+    and the alert archive page beside them."""
     _setup_logging()
     cfg = _validate(config, None)
     _hint_no_feeds(cfg)
     settings = cfg.settings
+    if archive_port:
+        from flows.web.serve import start_archive_thread
+
+        try:  # the page is secondary: alerts go on without it
+            start_archive_thread(config, state, host, archive_port)
+            typer.echo(f"archive page on http://{host}:{archive_port}/", err=True)
+        except (RuntimeError, ConfigError) as err:
+            typer.echo(f"raqib: archive page not started: {err}", err=True)
     from datetime import timedelta
 
     from flows.runtime import prepare_prefect_env

@@ -107,6 +107,52 @@ def archive(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
     run_archive(config, state, host, port)
 
 
+def precision_rows(store) -> list[dict]:
+    """Precision as judged per topic over 30 days, for `raqib status`."""
+    from flows.store.feedback import FeedbackLog
+
+    return FeedbackLog(store).precision(30)
+
+
+def print_precision(console, rows: list[dict]) -> None:
+    if not rows:
+        console.print("precision as judged (30 days): no judgment yet")
+        return
+    from rich.table import Table
+
+    table = Table(title="precision as judged (30 days)")
+    for col in ("topic", "relevant", "not relevant", "precision", "missed"):
+        table.add_column(col)
+    for r in rows:
+        prec = f"{r['precision']:.0%} ({r['relevant']}/{r['judged']})" if r["precision"] is not None else "-"
+        table.add_row(r["topic"], str(r["relevant"]), str(r["not_relevant"]), prec, str(r["missed"]))
+    console.print(table)
+
+
+def judged_changes_in(store, matcher) -> list[dict]:
+    """For `raqib rematch`: the analysts' judgments the current topics would fix or break."""
+    from flows.judgments import judged_changes
+    from flows.store.feedback import FeedbackLog
+
+    return judged_changes(FeedbackLog(store), matcher)
+
+
+def print_judged_changes(changes: list[dict], as_json: bool) -> None:
+    import json
+    import sys
+
+    for c in changes:
+        if as_json:
+            obj = {"judged": c["change"], **{k: v for k, v in c.items() if k != "change"}}
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        else:
+            now = "alerts now" if c["alerts_now"] else "no longer alerts"
+            typer.echo(f"{c['change']}: {c['topic']} judged {c['verdict']}, {now}: {c['title']} ({c['url']})")
+    if not as_json:
+        fixes = sum(c["change"] == "fix" for c in changes)
+        typer.echo(f"judged alerts: {fixes} fixed, {len(changes) - fixes} broken by the current topics.")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(feedback_app, name="feedback")
     app.command("archive")(archive)

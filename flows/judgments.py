@@ -20,7 +20,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 import httpx
 
@@ -29,6 +29,9 @@ from flows.sources.fetch import FetchError, fetch_page, make_client
 from flows.sources.guard import Guard, make_guard
 from flows.store.feedback import VERDICTS, FeedbackLog
 from flows.text.extract import decode_html, extract_article
+
+if TYPE_CHECKING:
+    from flows.match import Matcher
 
 
 class JudgmentError(Exception):
@@ -132,3 +135,22 @@ def export(log: FeedbackLog, folder: Path, topic_order: list[str]) -> Exported:
         writer.writeheader()
         writer.writerows(rows)
     return Exported(len(rows), skipped, topics)
+
+
+def judged_changes(log: FeedbackLog, matcher: "Matcher") -> list[dict[str, object]]:
+    """What re-matching the judged articles with ``matcher`` would change, judged by the analysts:
+    ``fix`` (a not-relevant alert gone, a relevant or missed article now alerted) or ``break``
+    (a relevant alert lost, a not-relevant article alerted again). Unchanged calls are left out."""
+    out: list[dict[str, object]] = []
+    for art in log.articles():
+        if not art["text"]:
+            continue
+        now = {m.topic for m in matcher.match(art["text"], title=art["title"] or None)}
+        for topic, verdict in art["verdicts"].items():
+            before, after = topic in art["alerted"], topic in now
+            if before == after:
+                continue
+            wanted = verdict in ("relevant", "missed")
+            out.append({"change": "fix" if after == wanted else "break", "topic": topic, "verdict": verdict,
+                        "alerts_now": after, "title": art["title"], "url": art["url"]})
+    return out

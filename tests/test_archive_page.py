@@ -67,7 +67,7 @@ def test_alerts_listed_by_day_and_topic_with_outlets_and_headers(page) -> None:
     r = page.get("/")
     assert r.status_code == 200
     assert "default-src 'none'" in r.headers["content-security-policy"]
-    assert r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["referrer-policy"] == "same-origin"
     cards = re.findall(r'<article class="card alert" id="a-(\d+)-([a-z_]+)"', r.text)
     assert {(int(i), t) for i, t in cards} == {(i, t) for (_, t), i in page.fired.items()}
     assert len(cards) == 7 and '<html lang="ar" dir="rtl">' in r.text
@@ -150,7 +150,8 @@ def test_missed_form_fetches_through_the_guard(page) -> None:
 def test_untrusted_titles_links_and_evidence_are_inert(page) -> None:
     store = page.log.store
     feed = store.sync_feeds([("evil", "https://evil.example.org/rss", "Evil <b>feed</b>")])[0]
-    store.add_items(feed.id, [{"key": "x1", "link": "javascript:alert(1)", "title": "<script>alert(1)</script>"}])
+    store.add_items(feed.id, [{"key": "x1", "link": "javascript:alert(1)",
+                               "title": "<script>alert(1)</script> \u202eتقرير\nسطر"}])
     item = next(i for i in store.pending_items() if i.feed_id == feed.id)
     evidence = [{"sentence": 'قوات <img src=x onerror="alert(2)"> روسيا', "phrases": ["روسيا"]}]
     store.finish_item(item.id, state="done", content_hash="h-evil", text_="t", sitename="<i>site</i>",
@@ -161,6 +162,8 @@ def test_untrusted_titles_links_and_evidence_are_inert(page) -> None:
     assert 'href="javascript:' not in html
     assert "<i>site</i>" not in html and "&lt;i&gt;site&lt;/i&gt;" in html
     assert "<b>feed</b>" not in html
+    # One line, no bidi override: a title cannot reorder what it shows or forge a line.
+    assert "\u202e" not in html and "تقرير سطر" in html
 
 
 def test_links_in_the_page_carry_no_secret(page) -> None:
@@ -171,3 +174,34 @@ def test_links_in_the_page_carry_no_secret(page) -> None:
         base_url="https://raqib.example.org"), 1, ["two_plus_two"])
     assert links and all(FEEDBACK_KEY not in u and MAIL_PASSWORD not in u for u in links.values())
     assert json.dumps(links).count("https://raqib.example.org/feedback?") == 2
+
+
+def test_raqib_archive_serves_the_page_alone_and_refuses_a_bad_config(tmp_path: Path, config_dir: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "RAQIB_"))}
+    root = Path(__file__).resolve().parent.parent
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "archive", "--config", str(config_dir),
+                             "--state", str(tmp_path / "state"), "--port", str(port)],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/", timeout=5)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.stderr else ""
+                time.sleep(0.3)
+        assert r.status_code == 200 and "لا تنبيهات" in r.text
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+    (config_dir / "settings.yaml").write_text("feedback:\n  base_url: ftp://x\n", encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "flows.cli", "archive", "--config", str(config_dir),
+                          "--state", str(tmp_path / "state"), "--port", str(port)],
+                         cwd=root, env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "settings.yaml" in bad.stderr and "feedback.base_url" in bad.stderr

@@ -91,3 +91,47 @@ def test_add_then_export_then_backtest_round_trip(tmp_path: Path, config_dir: Pa
     assert report["nk_russia_troops"]["tp"] == 1 + caught
     assert report["nk_russia_troops"]["fn"] == (0 if caught else 1)
     store.close()
+
+
+def test_status_shows_precision_and_rematch_lists_judged_fixes_and_breaks(tmp_path: Path, config_dir: Path,
+                                                                           site) -> None:
+    state = tmp_path / "state"
+    store = fill_state(state, config_dir, site)
+    fired = alerted(store)
+    log = FeedbackLog(store)
+    log.record(item_id=fired[("000_9873b17401ff2de5", "nk_russia_troops")], topic="nk_russia_troops",
+               verdict="relevant", source="cli")
+    log.record(item_id=fired[("001_1a712498a06baaf9", "nk_russia_troops")], topic="nk_russia_troops",
+               verdict="not-relevant", source="cli")
+    log.record(item_id=fired[("002_536e0786f38f2d02", "extended_deterrence")], topic="extended_deterrence",
+               verdict="not-relevant", source="cli")
+    store.close()
+
+    status = raqib("status", "--state", str(state), "--json")
+    assert status.returncode == 0, status.stderr
+    prec = {p["topic"]: p for p in json.loads(status.stdout)["precision"]}
+    assert prec["nk_russia_troops"]["precision"] == 0.5 and prec["nk_russia_troops"]["judged"] == 2
+    assert prec["extended_deterrence"]["precision"] == 0.0
+    text = raqib("status", "--state", str(state))
+    assert "precision as judged" in text.stdout and "50% (1/2)" in text.stdout
+
+    # Unchanged topics: nothing judged changes.
+    same = raqib("rematch", "--config", str(config_dir), "--state", str(state), "--json")
+    assert same.returncode == 0, same.stderr
+    assert not [l for l in same.stdout.splitlines() if '"judged"' in l]
+    # A change that drops extended_deterrence and nk_russia_troops from the topics.
+    import yaml
+
+    topics = config_dir / "topics.yaml"
+    doc = yaml.safe_load(topics.read_text(encoding="utf-8"))
+    doc["topics"] = [t for t in doc["topics"] if t["id"] not in ("extended_deterrence", "nk_russia_troops")]
+    topics.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    changed = raqib("rematch", "--config", str(config_dir), "--state", str(state), "--json")
+    assert changed.returncode == 0, changed.stderr
+    judged = [json.loads(l) for l in changed.stdout.splitlines() if '"judged"' in l]
+    got = {(Path(j["url"]).stem, j["topic"], j["judged"]) for j in judged}
+    assert got == {("000_9873b17401ff2de5", "nk_russia_troops", "break"),
+                   ("001_1a712498a06baaf9", "nk_russia_troops", "fix"),
+                   ("002_536e0786f38f2d02", "extended_deterrence", "fix")}
+    human = raqib("rematch", "--config", str(config_dir), "--state", str(state))
+    assert "judged alerts: 2 fixed, 1 broken" in human.stdout

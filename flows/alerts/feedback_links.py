@@ -32,6 +32,7 @@ MIN_KEY_BYTES = 16
 LINK_VERDICTS = ("relevant", "not-relevant", "missed")
 _TOPIC = re.compile(r"[A-Za-z0-9_.-]{1,200}")
 _log = logging.getLogger("raqib.feedback")
+_warned = False
 
 
 class LinkError(Exception):
@@ -123,7 +124,10 @@ def alert_links(settings: FeedbackSettings, item_id: int, topics: list[str]) -> 
     try:
         key = feedback_key(settings)
     except FeedbackKeyError as err:
-        _log.warning("alerts go out without feedback links: %s", err)
+        global _warned
+        if not _warned:  # once per process, not once per message
+            _log.warning("alerts go out without feedback links: %s", err)
+            _warned = True
         return None
     life = settings.link_days * 86400
     return {name: link(settings.base_url, sign_params(key, item_id, topics, verdict, life))

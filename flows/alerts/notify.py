@@ -71,12 +71,16 @@ class AlertMessage:
     published: str | None
     topics: list[TopicEvidence]
     update_of: str | None = None  # an update of an earlier alert: how to name it (stories.earlier_alert_text)
+    # Signed feedback links {"relevant": url, "not_relevant": url} (flows.alerts.feedback_links), or None.
+    feedback: dict[str, str] | None = None
 
     def for_channel(self, channel: Channel) -> "AlertMessage | None":
         wanted = [t for t in self.topics if channel.wants(t.id)]
         if not wanted:
             return None
-        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted, self.update_of)
+        # The links judge the topics they were signed for: keep them only for the same topics.
+        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted, self.update_of,
+                            self.feedback if wanted == self.topics else None)
 
 
 @dataclass(frozen=True)
@@ -123,9 +127,13 @@ def _shorten(text: str, limit: int) -> str:
 
 # The few words a message adds around the article, per channel language (`channels[].language`).
 LABELS: dict[str, dict[str, str]] = {
-    "ar": {"brand": "رقيب", "more": "اقرأ الخبر كاملاً", "in_headline": "في العنوان", "update": "تحديث", "update_of": "لتنبيه سابق:",
+    "ar": {"brand": "رقيب", "more": "اقرأ الخبر كاملاً", "in_headline": "في العنوان",
+           "update": "تحديث", "update_of": "لتنبيه سابق:",
+           "judge": "هل التنبيه في محله؟", "relevant": "ذو صلة", "not_relevant": "ليس ذا صلة",
            "footer": "أُرسل بواسطة رقيب — تنبيهات الأخبار العربية"},
-    "en": {"brand": "raqib", "more": "Read the full article", "in_headline": "in the headline", "update": "update", "update_of": "of an earlier alert:",
+    "en": {"brand": "raqib", "more": "Read the full article", "in_headline": "in the headline",
+           "update": "update", "update_of": "of an earlier alert:",
+           "judge": "Was this alert right?", "relevant": "relevant", "not_relevant": "not relevant",
            "footer": "Sent by raqib — Arabic news alerts"},
 }
 
@@ -168,6 +176,7 @@ def render(msg: AlertMessage, fmt: str, language: str = "ar") -> Rendered:
         "update_of": msg.update_of,
         "topic_names": names,
         "topics": topics,
+        "feedback": msg.feedback,
         "first_evidence": next((clean(e["sentence"]) for t in topics for e in t["evidence"]), ""),
     }
     if fmt == "email":

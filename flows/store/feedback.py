@@ -14,14 +14,13 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import select, update
 
-from flows.store.schema import alerts, feedback, feeds, items, utcnow
+from flows.store.schema import alerts, feedback, items, utcnow
 from flows.store.state import Store
 
 Verdict = Literal["relevant", "not-relevant", "missed"]
@@ -127,9 +126,10 @@ class FeedbackLog:
         return out
 
     def articles(self) -> list[dict[str, Any]]:
-        """Every judged article once: subject, url, title, text, {topic: verdict}, alerted topics."""
+        """Every judged article once: subject, item id, url, title, text, {topic: verdict} and the
+        topics it alerted (rows of `alerts`; none for an article raqib never stored)."""
         q = (select(feedback, items.c.title.label("item_title"), items.c.link.label("item_link"),
-                    items.c.text.label("item_text"), items.c.topics.label("item_topics"))
+                    items.c.text.label("item_text"))
              .select_from(feedback.outerjoin(items, items.c.id == feedback.c.item_id))
              .order_by(feedback.c.id))
         out: dict[str, dict[str, Any]] = {}
@@ -137,18 +137,15 @@ class FeedbackLog:
             for r in conn.execute(q).mappings():
                 art = out.setdefault(r["subject"], {
                     "subject": r["subject"], "item_id": r["item_id"], "url": r["item_link"] or r["url"],
-                    "title": r["item_title"] or r["title"], "text": None, "verdicts": {},
-                    "alerted": json.loads(r["item_topics"]) if r["item_topics"] else []})
+                    "title": r["item_title"] or r["title"], "text": None, "verdicts": {}, "alerted": []})
                 art["text"] = art["text"] or r["item_text"] or r["text"]
                 art["verdicts"][r["topic"]] = r["verdict"]
+            ids = sorted({a["item_id"] for a in out.values() if a["item_id"] is not None})
+            alerted: dict[int, list[str]] = {}
+            for i in range(0, len(ids), 500):
+                for item_id, topic in conn.execute(select(alerts.c.item_id, alerts.c.topic)
+                                                   .where(alerts.c.item_id.in_(ids[i:i + 500]))):
+                    alerted.setdefault(item_id, []).append(topic)
+        for art in out.values():
+            art["alerted"] = sorted(alerted.get(art["item_id"], []))
         return list(out.values())
-
-    def judged_alerts(self) -> list[dict[str, Any]]:
-        """Judgments (relevant / not-relevant / missed) on stored items, with the item's text."""
-        q = (select(feedback.c.item_id, feedback.c.topic, feedback.c.verdict, items.c.title, items.c.link,
-                    items.c.text, feeds.c.name.label("feed"), alerts.c.id.label("alert_id"))
-             .join(items, items.c.id == feedback.c.item_id).join(feeds, feeds.c.id == items.c.feed_id)
-             .outerjoin(alerts, and_(alerts.c.item_id == feedback.c.item_id, alerts.c.topic == feedback.c.topic))
-             .where(feedback.c.item_id.is_not(None)).order_by(feedback.c.id))
-        with self.engine.connect() as conn:
-            return [dict(r) for r in conn.execute(q).mappings()]

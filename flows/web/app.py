@@ -4,7 +4,7 @@ Rules:
 - everything from feeds and pages is untrusted: every template autoescapes, evidence is escaped
   before its phrases are wrapped in <mark>, and a headline links only to an http(s) URL; a strict
   Content-Security-Policy (no script at all, styles and forms from this origin only) and
-  `Referrer-Policy: no-referrer` (a signed URL never leaks to an article's site) on every answer;
+  `Referrer-Policy: same-origin` (a signed URL never leaks to an article's site) on every answer;
 - a judgment is recorded only from a POST whose fields carry a valid, unexpired signature
   (`flows.alerts.feedback_links`): the page's buttons and the "missed" form are signed when the
   page is rendered, and a link from an alert (GET) only shows a confirmation button, so a mail
@@ -35,6 +35,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from flows.alerts import feedback_links as fl
+from flows.alerts.safe import FILTERS, clean, http_link
 from flows.config import Settings
 from flows.judgments import JudgmentError, judge_item, judge_url
 from flows.store.feedback import FeedbackLog
@@ -50,7 +51,7 @@ FEED_STATES = {"ok": "يعمل", "error": "يتعثر", "dead": "متوقف", "n
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
                                "frame-ancestors 'none'; base-uri 'none'",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # never to an article's site; Origin stays meaningful
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
@@ -59,6 +60,7 @@ _log = logging.getLogger("raqib.web")
 
 _TEMPLATES = Environment(loader=FileSystemLoader(HERE / "templates"),
                          autoescape=select_autoescape(enabled_extensions=("html.j2",), default=True))
+_TEMPLATES.filters.update(FILTERS)  # `clean`: one line, no bidi controls (flows.alerts.safe)
 
 
 def highlight(sentence: str, phrases: list[str]) -> Markup:
@@ -75,14 +77,8 @@ def highlight(sentence: str, phrases: list[str]) -> Markup:
 
 
 def safe_href(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) URL with a host, else None (rendered as text)."""
-    if not url:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+    """``url`` as a link when it is an absolute http(s) URL with a host, else None (shown as text)."""
+    return http_link(url) if url else None
 
 
 @dataclass
@@ -114,12 +110,15 @@ def _refused(reason: str) -> HTMLResponse:
 
 
 def _cross_site(request: Request) -> bool:
-    if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
-        return True
+    """True when the browser says the POST comes from another site (Sec-Fetch-Site, else Origin).
+    A client that sends neither (curl) is judged by the signature alone."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")
     origin = request.headers.get("origin")
-    if origin and origin != "null":
-        return urlsplit(origin).netloc != request.headers.get("host", "")
-    return origin == "null"
+    if origin is None:
+        return False
+    return origin == "null" or urlsplit(origin).netloc != request.headers.get("host", "")
 
 
 async def _form(request: Request) -> dict[str, str] | None:
@@ -148,7 +147,8 @@ def build_app(archive: Archive) -> Starlette:
         views, total = queries.recent_alerts(archive.store, days=days, query=q, topic=topic)
         for v in views:
             v.href = safe_href(v.url)  # type: ignore[attr-defined]
-            v.evidence = [highlight(e.get("sentence", ""), list(e.get("phrases", []))) for e in v.evidence]
+            v.evidence = [highlight(clean(e.get("sentence", "")), [clean(p) for p in e.get("phrases", [])])
+                          for e in v.evidence]
             v.forms = [  # type: ignore[attr-defined]
                 {"label": VERDICT_NAMES[verdict], "css": css,
                  "fields": fl.sign_params(archive.key, v.item_id, [v.topic], verdict, PAGE_FORM_LIFETIME_S)}
@@ -179,7 +179,7 @@ def build_app(archive: Archive) -> Starlette:
             return _refused("no such alert")
         fields = {k: params[k] for k in ("i", "t", "v", "e", "s")}
         return _message("تأكيد التقييم", confirm={
-            "title": item["title"] or "", "topic_names": [archive.names.get(t, t) for t in signed.topics],
+            "title": clean(item["title"] or ""), "topic_names": [archive.names.get(t, t) for t in signed.topics],
             "fields": fields, "label": f"تأكيد: {VERDICT_NAMES[signed.verdict]}"})
 
     async def feedback_get(request: Request) -> Response:

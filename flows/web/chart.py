@@ -37,7 +37,7 @@ def alerts_chart(span: list[date], counts: dict[str, list[int]], names: dict[str
         base = y0 + ROW_H - 6
         for i, n in enumerate(counts[topic]):
             x = LEFT + i * slot + BAR_GAP / 2
-            h = 0 if n == 0 else max(2.0, (ROW_H - 26) * n / peak)
+            h = 0 if n == 0 else max(2.0, (ROW_H - 34) * n / peak)
             day = span[i].isoformat()
             parts.append(f'<rect x="{x:.1f}" y="{base - h:.1f}" width="{max(1.0, slot - BAR_GAP):.1f}" '
                          f'height="{h:.1f}" fill="{colour}" data-topic="{escape(topic)}" data-day="{day}" '
