@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from flows.store.outbox import OutboxQueries
 from flows.store.reports import ReportQueries
 from flows.store.schema import (  # noqa: F401  (re-exported: callers import the tables from here)
-    MIGRATIONS, alerts, digests, feeds, items, metadata, outbox, schema_migrations, utcnow,
+    MIGRATIONS, alerts, digests, feeds, item_texts, items, metadata, outbox, schema_migrations, utcnow,
 )
 
 DATABASE_URL_ENV = "RAQIB_DATABASE_URL"
@@ -152,7 +152,7 @@ class Store(OutboxQueries, ReportQueries):
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(schema_migrations.c.version))).scalar() or 0
 
-    def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any], key: Any = None) -> bool:
         """INSERT … ON CONFLICT DO NOTHING; True if a row was inserted."""
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -161,7 +161,7 @@ class Store(OutboxQueries, ReportQueries):
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
             stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
         # rowcount is unreliable with RETURNING-capable drivers; ask for the new key instead.
-        return conn.execute(stmt.returning(table.c.id)).first() is not None
+        return conn.execute(stmt.returning(table.c.id if key is None else key)).first() is not None
 
     # -- feeds ----------------------------------------------------------------------------
     def sync_feeds(self, configured: Iterable[tuple[str, str, str | None]]) -> list[FeedRow]:
@@ -390,9 +390,11 @@ class Store(OutboxQueries, ReportQueries):
                 if o.published_at is not None:
                     extra["published_at"] = o.published_at
                 conn.execute(update(items).where(items.c.id == o.item_id).values(
-                    state=o.state, content_hash=o.content_hash, text=o.text, sitename=o.sitename,
+                    state=o.state, content_hash=o.content_hash, sitename=o.sitename,
                     topics=json.dumps(o.topics), matched_at=now, last_error=o.note, fingerprint=o.fingerprint,
                     story_id=o.story_id if o.story_id is not None else o.item_id, **extra))
+                if o.text is not None and o.state == "done":  # kept for rematch; a duplicate's is the first's
+                    self._insert_ignore(conn, item_texts, {"item_id": o.item_id, "text": o.text}, key=item_texts.c.item_id)
                 for topic, name, score, evidence in o.alerts:
                     self._insert_ignore(conn, alerts, {"item_id": o.item_id, "topic": topic, "topic_name": name,
                                                        "score": score,
