@@ -126,16 +126,22 @@ def _export_notify(notify: list[str] | None) -> None:
 def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, Any]] | None = None,
               ignore_age: bool = False, allow_hosts: list[str] | None = None,
               all_feeds: bool = False) -> dict[str, Any]:
+    """One cycle: a Prefect flow run when a server is there (`flows.runtime.prefect_api`), else the
+    same cycle in this process without importing Prefect."""
     from flows.alerts import notify as notify_mod
-    from flows.runtime import prepare_prefect_env
+    from flows.runtime import prefect_api
 
-    prepare_prefect_env(state)
     if as_json:
         notify_mod.console_stream = sys.stderr
+    params = dict(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
+                  allow_hosts=allow_hosts, all_feeds=all_feeds)
+    if prefect_api(state) is None:
+        from flows.cycle import ingest_cycle
+
+        return ingest_cycle(**params)
     from flows.ingest import ingest
 
-    return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
-                  allow_hosts=allow_hosts, all_feeds=all_feeds)
+    return ingest(**params)
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
@@ -204,11 +210,12 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
     """Send today's digest to every digest channel now (once per channel and day)."""
     _setup_logging()
     _validate(config, None)
-    from flows.runtime import prepare_prefect_env
+    from flows.runtime import prefect_api
 
-    prepare_prefect_env(state)
-    from flows.ingest import digest
-
+    if prefect_api(state) is None:
+        from flows.cycle import digest_run as digest
+    else:
+        from flows.ingest import digest
     sent = digest(config_dir=str(config), state_dir=str(state))
     typer.echo(", ".join(f"{k}: {v} stories" for k, v in sent.items()) or "no digest sent")
 

@@ -12,7 +12,7 @@ from typing import Any, Callable
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from flows.store.schema import alerts, digests, feeds, items, outbox, utcnow
+from flows.store.schema import alerts, digests, feeds, item_texts, items, outbox, utcnow
 
 
 class ReportQueries:
@@ -99,9 +99,9 @@ class ReportQueries:
 
     def matched_items(self) -> list[dict[str, Any]]:
         """Items that were matched from text (not duplicates), with the topics they alerted."""
-        q = (select(items.c.id, items.c.title, items.c.link, items.c.text, feeds.c.name.label("feed"))
-             .join(feeds, feeds.c.id == items.c.feed_id)
-             .where(items.c.state == "done", items.c.text.is_not(None)).order_by(items.c.id))
+        q = (select(items.c.id, items.c.title, items.c.link, item_texts.c.text, feeds.c.name.label("feed"))
+             .join(item_texts, item_texts.c.item_id == items.c.id).join(feeds, feeds.c.id == items.c.feed_id)
+             .where(items.c.state == "done").order_by(items.c.id))
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(q).mappings()]
             alerted: dict[int, set[str]] = {}

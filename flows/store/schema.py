@@ -120,6 +120,16 @@ outbox = Table(
 )
 Index("ix_outbox_status", outbox.c.status)
 
+# Article texts (migration 6), apart from the items the cycle reads and writes: only `raqib
+# rematch` (and backtests of a topic change) read them, and a ~5 KB text per row made every page
+# of the items table and of its indexes' lookups cost more as history grew. `items.text` stays
+# in the schema for older databases and is always NULL from migration 6 on.
+item_texts = Table(
+    "item_texts", metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("text", Text, nullable=False),
+)
+
 # Digests sent (migration 3): one row per (channel, period) so a digest is never sent twice.
 digests = Table(
     "digests", metadata,
@@ -217,6 +227,12 @@ def _index_stories(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_items_story_id ON items (story_id)"))
 
 
+def _move_texts(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[item_texts])
+    conn.execute(text("INSERT INTO item_texts (item_id, text) SELECT id, text FROM items WHERE text IS NOT NULL"))
+    conn.execute(text("UPDATE items SET text = NULL WHERE text IS NOT NULL"))
+
+
 def _add_retention(conn: Connection) -> None:
     metadata.create_all(conn, tables=[seen_keys, maintenance])
     if "ix_items_polled_at" not in {i["name"] for i in inspect(conn).get_indexes("items")}:
@@ -253,6 +269,7 @@ MIGRATIONS: list[tuple[int, str, Any]] = [
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
     (5, "index items by story", lambda conn: _index_stories(conn)),
+    (6, "article texts in a table of their own", _move_texts),
     (8, "retention: keys of pruned items, maintenance runs, items by poll time", _add_retention),
     (9, "sqlite: incremental auto-vacuum", _incremental_vacuum),
     (10, "items: the earlier story a later report updates", _add_update_of),

@@ -10,9 +10,10 @@ Rules:
   charset-normalizer's best guess, else UTF-8 with replacement characters. An unknown label is
   ignored; a declared charset is decoded with ``errors="replace"``.
 - ``extract_article`` parses the page once and calls trafilatura's extraction once
-  (``bare_extraction`` with XML output, options in ``EXTRACT_SETTINGS``); title, author, date and
-  sitename come from trafilatura's own metadata steps on the same tree (``_metadata``), skipping
-  the categories/tags/license passes that ``with_metadata=True`` adds. It renders the article in the seeds' shape from the
+  (``bare_extraction`` with XML output, options in ``EXTRACT_SETTINGS``); metadata comes from
+  trafilatura's own metadata steps on the same tree (``_metadata``), only the fields the caller
+  asks for (title, date and sitename by default; author only on request: its byline search costs
+  a third of a page), skipping the categories/tags/license passes of ``with_metadata=True``. It renders the article in the seeds' shape from the
   XML tree (trafilatura's own txt output uses single newlines and ``- `` bullets): headline first,
   blocks (head, p, list, table, quote, code) separated by a blank line, headings on their own
   line, ``<lb/>`` as a newline, list items as ``"  • item"`` (nested lists two spaces deeper),
@@ -46,7 +47,8 @@ from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-__all__ = ["Article", "EXTRACT_SETTINGS", "decode_html", "decode_undeclared", "extract_article", "render_xml"]
+__all__ = ["Article", "DEFAULT_METADATA", "EXTRACT_SETTINGS", "METADATA_FIELDS", "decode_html", "decode_undeclared",
+           "extract_article", "render_xml"]
 
 
 @dataclass(frozen=True)
@@ -338,29 +340,55 @@ def _page_language(html: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _metadata(tree: Any, url: str | None) -> Document:
-    """trafilatura's extract_metadata() steps for title, author, date and sitename only, with the
-    date settings bare_extraction() uses (original date, no extensive search, nothing after today)."""
-    meta = examine_meta(tree)
-    if meta.author and " " not in meta.author:  # as trafilatura: a one-word author is a handle
+# What `extract_article` may compute besides the text. Author costs about a third of a page's
+# extraction (trafilatura's byline search walks the whole tree) and nothing reads it: only on request.
+METADATA_FIELDS = frozenset({"title", "date", "sitename", "author"})
+DEFAULT_METADATA = frozenset({"title", "date", "sitename"})
+
+
+def _metadata(tree: Any, url: str | None, fields: frozenset[str]) -> Document:
+    """trafilatura's extract_metadata() steps for the ``fields`` asked for only, cheapest first:
+    the <meta> tags and JSON-LD (title, sitename, author) always when one of those is wanted, the
+    tree searches (title, author, sitename) only when those left it empty, htmldate only for
+    ``date``, with the settings bare_extraction() uses (original date, no extensive search,
+    nothing after today)."""
+    meta = Document()
+    if fields & {"title", "sitename", "author"}:
+        meta = examine_meta(tree)
+        if meta.author and " " not in meta.author:  # as trafilatura: a one-word author is a handle
+            meta.author = None
+        meta = extract_meta_json(tree, meta)
+    if "title" in fields:
+        meta.title = meta.title or extract_title(tree)
+    else:
+        meta.title = None
+    if "author" in fields:
+        meta.author = meta.author or extract_author(tree)
+    else:
         meta.author = None
-    meta = extract_meta_json(tree, meta)
-    meta.title = meta.title or extract_title(tree)
-    meta.author = meta.author or extract_author(tree)
-    meta.date = find_date(
-        tree,
-        url=url,
-        original_date=True,
-        extensive_search=False,
-        max_date=datetime.now().astimezone().strftime("%Y-%m-%d"),
-    )
-    meta.sitename = (meta.sitename or extract_sitename(tree) or "").lstrip("@") or None
+    if "date" in fields:
+        meta.date = find_date(
+            tree,
+            url=url,
+            original_date=True,
+            extensive_search=False,
+            max_date=datetime.now().astimezone().strftime("%Y-%m-%d"),
+        )
+    if "sitename" in fields:
+        meta.sitename = (meta.sitename or extract_sitename(tree) or "").lstrip("@") or None
+    else:
+        meta.sitename = None
     meta.clean_and_trim()
     return meta
 
 
-def extract_article(html: str, url: str | None = None) -> Article | None:
-    """The article of a decoded page, or None when trafilatura finds none."""
+def extract_article(html: str, url: str | None = None,
+                    metadata: frozenset[str] = DEFAULT_METADATA) -> Article | None:
+    """The article of a decoded page, or None when trafilatura finds none. ``metadata``: the
+    fields of `METADATA_FIELDS` to compute (the others are None); author only when asked for."""
+    unknown = set(metadata) - METADATA_FIELDS
+    if unknown:
+        raise ValueError(f"unknown metadata fields: {sorted(unknown)}")
     if _NBSP_MARK not in html:  # a page using the placeholder itself keeps trafilatura's folding
         html = _protect_nbsp(html)
     try:
@@ -376,7 +404,7 @@ def extract_article(html: str, url: str | None = None) -> Article | None:
     if not text:
         return None
     try:
-        meta = _metadata(tree, url)
+        meta = _metadata(tree, url, frozenset(metadata)) if metadata else Document()
     except Exception:  # htmldate or a JSON-LD block can choke: the article still counts
         meta = Document()
     return Article(
