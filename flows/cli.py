@@ -25,7 +25,7 @@ import typer
 
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
-from flows.redact import redact
+from flows.redact import RedactingFormatter, redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
@@ -40,14 +40,9 @@ JSON_OPT = typer.Option(False, "--json", help="One JSON object a line on stdout;
 NOTIFY_OPT = typer.Option(None, "--notify", help="Extra apprise URL for all topics (repeatable).")
 
 
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-
 def _setup_logging(verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("raqib")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
