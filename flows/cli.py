@@ -29,7 +29,7 @@ from flows.cli_ops import register as register_ops_commands
 from flows.cli_common import CONFIG_OPT, JSON_OPT, NOTIFY_OPT, STATE_OPT, fail
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
-from flows.redact import redact
+from flows.redact import RedactingFormatter, redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
@@ -42,14 +42,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
 
 
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-
 def _setup_logging(verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("raqib")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
