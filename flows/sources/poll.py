@@ -28,6 +28,7 @@ import calendar
 import codecs
 import hashlib
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -41,6 +42,10 @@ from flows.sources.fetch import FetchError, Guard, http_get
 from flows.sources.guard import feed_guard
 
 HARD_ENTRY_CAP = 5000
+# One feed is parsed at a time per process: feedparser holds several copies of a body while it
+# parses (decoded text, UTF-8 bytes, every element's text), and it runs under the GIL, so
+# parallel parses gain no time and multiply the peak memory by the number of poll threads.
+_PARSING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -157,7 +162,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: 
     # Content-Location is not given to feedparser: it would rewrite relative guids, the keys
     # items are remembered by. Links are resolved here instead.
     body = _undeclared_arabic(body, headers)
-    parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if k != "content-location"})
+    with _PARSING:
+        parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if k != "content-location"})
     exc = parsed.get("bozo_exception")
     added_line = exc is not None and not _has_declaration(body, parsed.get("encoding"))
     if not parsed.get("version") and not parsed.entries:
