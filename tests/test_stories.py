@@ -17,7 +17,7 @@ import pytest
 from flows.alerts.stories import (
     DIFFERENT, SAME_EVENT, SAME_REPORT, Fingerprint, body_text, compare, fingerprint, same_story, similarity,
 )
-from flows.alerts.story_index import MAX_CANDIDATES, StoryIndex
+from flows.alerts.story_index import MAX_CANDIDATES, SAMPLE, StoryIndex
 from flows.alerts.story_text import lead_countries, report_terms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,9 +183,15 @@ def test_index_compares_a_bounded_number_of_rows() -> None:
     assert recent.story_of(base) is not None
 
 
+def test_stored_sample_decodes_only_the_lowest_ids() -> None:
+    for text in (SEEDS["000"], doc("e12-a0"), "عنوان\n\nسطر قصير"):
+        fp = fingerprint(text)
+        assert Fingerprint.stored_sample(fp.to_str(), SAMPLE) == fp.terms[:SAMPLE]
+
+
 def test_index_skips_fingerprints_of_another_version() -> None:
     fp = fingerprint(doc("e01-a0"))
-    recent = StoryIndex.load([(1, 1, "m2:100:AAAA"), (2, 2, fp.to_str())])
+    recent = StoryIndex.load([(1, 1, "m2:100:AAAA"), (2, 2, fp.to_str()), (3, 3, "s1:!!!!:")])
     assert len(recent) == 1 and recent.story_of(fingerprint(doc("e01-a1"))) == 2
 
 

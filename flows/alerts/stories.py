@@ -99,6 +99,17 @@ class Fingerprint:
         return cls(_unpack(terms), _unpack(lead), tuple(f for f in figures.split(",") if f),
                    tuple(c for c in countries.split(",") if c))
 
+    @staticmethod
+    def stored_sample(s: str, k: int) -> tuple[int, ...]:
+        """The ``k`` lowest stem ids of a stored fingerprint, decoding only them (they come first)."""
+        version, _, rest = s.partition(":")
+        if version != _VERSION:
+            raise ValueError(f"unknown fingerprint version {version!r}")
+        terms = rest.split(":", 1)[0]
+        if k % 3 == 0:  # 4·k bytes are a whole number of base64 groups: decode just those
+            terms = terms[:(4 * k // 3) * 4]
+        return _unpack(terms)[:k]
+
     @property
     def empty(self) -> bool:
         return not self.terms
