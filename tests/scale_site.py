@@ -2,8 +2,8 @@
 
 Rules:
 - site i lives under ``/s{i}/``: ``/s{i}/feed.xml`` (RSS 2.0 by `flows.replay.replay_site`) and one page
-  per item; every text is different (random words from a neutral vocabulary), so no item is a
-  duplicate or the same story as another;
+  per item; every text is different (random words from a neutral vocabulary, and figures of its
+  own), so no item is a duplicate or the same report as another;
 - every ``match_every``-th item carries one sentence that fires a topic (`TRIGGERS`), so the
   alerts expected are known: ``Site.expected`` maps each item's headline to its topic or None;
 - ``delay`` seconds are spent before each answer, so concurrent workers really overlap.
@@ -50,6 +50,9 @@ def _paragraph(rng: random.Random, n: int) -> str:
 
 def _text(rng: random.Random, headline: str, trigger: str | None) -> str:
     paras = [_paragraph(rng, rng.randint(22, 30)) for _ in range(4)]
+    # Texts of one small vocabulary share most of their words; their own figures keep them
+    # different reports for the story rules, as real reports' names and figures do.
+    paras.append(f"وبلغ عدد الزوار {rng.randint(1000, 99999)} والتذاكر {rng.randint(1000, 99999)}.")
     if trigger:
         paras.insert(1, trigger)
     return "\n\n".join([headline, *paras]) + "\n"

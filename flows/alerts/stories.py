@@ -27,7 +27,8 @@ Rules:
   what differs (a junk line extracted before it).
 - ``compare`` returns ``SAME_REPORT`` when similarity ≥ ``SAME_REPORT_AT`` without a figure
   conflict, ``SAME_EVENT`` (an update) when similarity ≥ ``SAME_EVENT_AT`` otherwise, else
-  ``DIFFERENT`` (also when both leads name countries and none in common). Thresholds come from
+  ``DIFFERENT``. An update also needs an anchor: a figure both carry or a country both
+  leads name (never leads that name only different countries). Thresholds come from
   the distributions on ``tests/data/stories`` (``bench/bench_stories.py``): rewrites of one report
   score 0.43–0.86; different reports of one event and different events without a figure or country
   conflict at most 0.31; different reports on one topic in the seeds up to 0.41. 0.45 sits above
@@ -164,6 +165,15 @@ def actor_conflict(a: Fingerprint, b: Fingerprint) -> bool:
     return bool(ca - cb) and bool(cb - ca)
 
 
+def _anchored(a: Fingerprint, b: Fingerprint) -> bool:
+    """Something pins two reports to one event besides common words: a figure both carry, or a
+    country both leads name (and no two leads that name only different countries)."""
+    ca, cb = set(a.countries), set(b.countries)
+    if ca and cb and not ca & cb:
+        return False
+    return bool(ca & cb) or bool(_telling(a.figures) & _telling(b.figures))
+
+
 @dataclass(frozen=True)
 class Verdict:
     relation: str  # SAME_REPORT, SAME_EVENT or DIFFERENT
@@ -178,7 +188,7 @@ def compare(a: Fingerprint, b: Fingerprint) -> Verdict:
     actors_differ = sim < SAME_TEXT_AT and actor_conflict(a, b)
     if sim >= SAME_REPORT_AT and not figure_conflict(a, b) and not actors_differ:
         return Verdict(SAME_REPORT, sim)
-    if sim >= SAME_EVENT_AT and not (a.countries and b.countries and not set(a.countries) & set(b.countries)):
+    if sim >= SAME_EVENT_AT and _anchored(a, b):
         return Verdict(SAME_EVENT, sim)
     return Verdict(DIFFERENT, sim)
 
