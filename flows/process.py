@@ -7,8 +7,7 @@ Rules:
   `PAGE_ATTEMPTS` failures (at once when the address guard refused it) it is matched on the
   feed's own title and summary instead of dropped;
 - an item whose normalized text was already seen (any feed) is a duplicate: no alert; one that
-  tells the same story as a recent item joins that story and alerts only topics it adds; a later
-  report of a recent story's event is a story of its own, recorded as that story's update;
+  tells the same story as a recent item joins that story and alerts only topics it adds;
 - every alert and its outbox rows are written in the item's own transaction, before any send.
 """
 
@@ -196,8 +195,6 @@ def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text
     found = recent.match(fp)  # another outlet's copy of a recent report, or a report it updates
     story_id = found.story_id if found and found.relation == SAME_REPORT else None
     update_of = found.story_id if found and found.relation == SAME_EVENT else None
-    if update_of is not None:
-        log.info("update of story %d item=%r url=%s", update_of, item.title, item.link)
     matches = matcher.match(text, title=item.title or None)
     if story_id is not None:
         # Another outlet's copy of a story already seen: alert only topics the story has not had.
