@@ -48,6 +48,8 @@ class CycleReport:
     same_story: int = 0
     page_failures: int = 0
     alerts: list[AlertRecord] = field(default_factory=list)
+    # Messages queued by this cycle: one per (article, channel), naming all its topics.
+    messages: int = 0
     sent: int = 0
     send_failures: int = 0
 

@@ -12,7 +12,9 @@ def test_default_config_loads_with_console_sink(config_dir: Path) -> None:
     cfg = load_config(config_dir)
     assert cfg.feeds == []
     assert [c.name for c in cfg.channels] == ["console"]
-    assert cfg.settings.interval_minutes == 10
+    assert cfg.settings.interval_minutes == 1
+    # An alerting product: every healthy feed is read at least every 15 minutes by default.
+    assert cfg.settings.polling.max_interval_minutes <= 15
     assert cfg.settings.limits.max_page_bytes == 5 * 1024 * 1024
 
 

@@ -12,6 +12,7 @@ The semantics (how terms, groups, windows, exclusions match) live in :mod:`flows
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
@@ -44,11 +45,12 @@ class ExcludeSpec(_Strict):
     """Look-alike vetoes: a rule's hit is dropped when one of ``terms`` occurs in the same window.
 
     ``window`` defaults to the rule's window; a number means "within N words of any of the
-    rule's phrases" (same paragraph).
+    rule's phrases" (same paragraph), or of the anchor's phrase only with ``around: anchor``.
     """
 
     terms: list[str] = Field(min_length=1)
     window: Window | None = None
+    around: Literal["phrases", "anchor"] = "phrases"
     label: str | None = None
 
 
@@ -81,10 +83,22 @@ class RuleSpec(_Strict):
 class TopicSpec(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1)
+    # Display names per language code (`ar`, `en`): messages use their channel's language, else `name`.
+    names: dict[str, str] = Field(default_factory=dict)
     description: str | None = None
     threshold: float = Field(default=1.0, gt=0)
     rules: list[RuleSpec] = Field(min_length=1)
     baseline: list[str] = Field(default_factory=list)
+
+    @field_validator("names")
+    @classmethod
+    def _language_names(cls, names: dict[str, str]) -> dict[str, str]:
+        for lang, text in names.items():
+            if not re.fullmatch(r"[a-z]{2}", lang):
+                raise ValueError(f"{lang!r} is not a two-letter language code (ar, en)")
+            if not text.strip():
+                raise ValueError(f"the {lang} name is empty")
+        return names
 
     @field_validator("rules")
     @classmethod
@@ -104,6 +118,7 @@ class TopicSpec(_Strict):
 class TopicsFile(_Strict):
     version: Literal[1] = 1
     variants: str | None = "variants.yaml"
+    knowledge: str | None = "knowledge.yaml"
     topics: list[TopicSpec] = Field(min_length=1)
 
     @field_validator("topics")
@@ -118,6 +133,7 @@ class VariantSet(_Strict):
 
     description: str | None = None
     auto: bool = False
+    typos: bool = False  # also match each form with one look-alike letter typo (flows.match.words)
     forms: list[str] = Field(min_length=1)
 
 
