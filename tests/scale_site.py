@@ -3,7 +3,7 @@
 Rules:
 - site i lives under ``/s{i}/``: ``/s{i}/feed.xml`` (RSS 2.0 by `flows.replay.replay_site`) and one page
   per item; every text is different (random words from a vocabulary of its own: a few neutral words
-  and made-up ones), so no item is a duplicate or the same story as another — a shared vocabulary
+  and made-up ones, and figures of its own), so no item is a duplicate or the same story as another — a shared vocabulary
   would make every text look like a rewrite of the others to the story decision;
 - every ``match_every``-th item carries one sentence that fires a topic (`TRIGGERS`), so the
   alerts expected are known: ``Site.expected`` maps each item's headline to its topic or None;
@@ -61,6 +61,8 @@ def _paragraph(rng: random.Random, n: int, vocabulary: list[str]) -> str:
 def _text(rng: random.Random, headline: str, trigger: str | None) -> str:
     vocabulary = _vocabulary(rng)
     paras = [_paragraph(rng, rng.randint(22, 30), vocabulary) for _ in range(4)]
+    # Figures of its own, as real reports' names and figures are: a story rule may lean on them.
+    paras.append(f"وبلغ عدد الزوار {rng.randint(1000, 99999)} والتذاكر {rng.randint(1000, 99999)}.")
     if trigger:
         paras.insert(1, trigger)
     return "\n\n".join([headline, *paras]) + "\n"

@@ -10,14 +10,16 @@ from __future__ import annotations
 import importlib.util
 import logging
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from flows.alerts.stories import (
-    DIFFERENT, SAME_EVENT, SAME_REPORT, Fingerprint, body_text, compare, fingerprint, same_story, similarity,
+    DIFFERENT, SAME_EVENT, SAME_REPORT, Fingerprint, body_text, compare, earlier_alert_text, fingerprint, same_story,
+    similarity,
 )
-from flows.alerts.story_index import MAX_CANDIDATES, StoryIndex
+from flows.alerts.story_index import MAX_CANDIDATES, SAMPLE, StoryIndex
 from flows.alerts.story_text import lead_countries, report_terms
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -183,10 +185,32 @@ def test_index_compares_a_bounded_number_of_rows() -> None:
     assert recent.story_of(base) is not None
 
 
+def test_stored_sample_decodes_only_the_lowest_ids() -> None:
+    for text in (SEEDS["000"], doc("e12-a0"), "عنوان\n\nسطر قصير"):
+        fp = fingerprint(text)
+        assert Fingerprint.stored_sample(fp.to_str(), SAMPLE) == fp.terms[:SAMPLE]
+
+
 def test_index_skips_fingerprints_of_another_version() -> None:
     fp = fingerprint(doc("e01-a0"))
-    recent = StoryIndex.load([(1, 1, "m2:100:AAAA"), (2, 2, fp.to_str())])
+    recent = StoryIndex.load([(1, 1, "m2:100:AAAA"), (2, 2, fp.to_str()), (3, 3, "s1:!!!!:")])
     assert len(recent) == 1 and recent.story_of(fingerprint(doc("e01-a1"))) == 2
+
+
+def test_an_update_is_marked_in_every_format() -> None:
+    from flows.alerts.notify import AlertMessage, TopicEvidence, render
+
+    earlier = earlier_alert_text(("زلزال بقوة 5.6 درجات يضرب ملاطية", "وكالة ألف", datetime(2026, 3, 5, 8, 1)))
+    assert earlier == "«زلزال بقوة 5.6 درجات يضرب ملاطية» — وكالة ألف · 2026-03-05 08:01 UTC"
+    topics = [TopicEvidence("quake", "زلازل", [{"sentence": "ارتفعت الحصيلة.", "phrases": []}])]
+    msg = AlertMessage("ارتفاع حصيلة زلزال ملاطية", "https://example.org/a", ["صحيفة باء"], None, topics, earlier)
+    for fmt in ("email", "chat", "text"):
+        out = render(msg, fmt)
+        assert "تحديث" in out.subject and "تحديث" in out.body and "ملاطية</" not in out.subject
+        assert "وكالة ألف" in out.body and "2026-03-05 08:01 UTC" in out.body
+    plain = render(AlertMessage(msg.title, msg.url, msg.outlets, None, topics), "chat")
+    assert "تحديث" not in plain.subject and "تحديث" not in plain.body
+    assert earlier_alert_text(None) is None
 
 
 # -- end to end -----------------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """The story window: the fingerprints of recent items, and the lookup of a new article among them.
 
 Rules:
-- an inverted index maps each stem id to the rows holding it; a lookup takes the query's
+- the index holds, per row, a consistent sample of its stems: the ``SAMPLE`` lowest stem ids
+  (stored first, so loading a window decodes only them); a row's full fingerprint is parsed only
+  when it is a candidate. A copy of a report shares its share of stems with the sample too;
+- an inverted index maps each sampled stem id to the rows holding it; a lookup takes the query's
   ``RARE_TERMS`` stems with the shortest posting lists (the words that tell this report from
   the window's others: names, places, figures' nouns) — fewer when their lists reach
   ``SCAN_BUDGET`` rows — counts the rows they hit, and compares
@@ -14,7 +17,7 @@ Rules:
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from flows.alerts.stories import SAME_EVENT, SAME_REPORT, Fingerprint, compare
@@ -22,6 +25,7 @@ from flows.alerts.stories import SAME_EVENT, SAME_REPORT, Fingerprint, compare
 RARE_TERMS = 24
 MAX_CANDIDATES = 40
 MIN_HITS = 2
+SAMPLE = 36  # a multiple of 3: 36 ids are 144 bytes, 192 base64 characters
 # A stem in more rows than this is too common to tell a report (and would cost the lookup
 # its length): it is not counted, so the cost stays bounded whatever the window holds.
 MAX_POSTING = 2_000
@@ -42,8 +46,10 @@ class StoryIndex:
     """Fingerprints of the items processed within the story window, parsed once per cycle."""
 
     def __init__(self) -> None:
-        self._rows: list[tuple[int, int, Fingerprint]] = []  # (item id, story id, fingerprint)
-        self._postings: dict[int, list[int]] = {}
+        # (item id, story id, fingerprint or its stored form); a stored one parsed when first compared
+        self._rows: list[tuple[int, int, Fingerprint | str]] = []
+        self._parsed: dict[int, Fingerprint | None] = {}
+        self._postings: defaultdict[int, list[int]] = defaultdict(list)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -53,21 +59,32 @@ class StoryIndex:
         index = cls()
         for item_id, story_id, text_fp in rows:
             try:
-                index.add(item_id, story_id or item_id, Fingerprint.from_str(text_fp))
+                sample = Fingerprint.stored_sample(text_fp, SAMPLE)
             except ValueError:  # an older fingerprint version: not comparable, skip it
                 continue
+            index._add(item_id, story_id or item_id, text_fp, sample)
         return index
 
     def add(self, item_id: int, story_id: int, fp: Fingerprint) -> None:
+        self._add(item_id, story_id, fp, fp.terms[:SAMPLE])
+
+    def _add(self, item_id: int, story_id: int, fp: Fingerprint | str, sample: tuple[int, ...]) -> None:
         row = len(self._rows)
         self._rows.append((item_id, story_id, fp))
         postings = self._postings
-        for t in fp.terms:
-            got = postings.get(t)
-            if got is None:
-                postings[t] = [row]
-            else:
-                got.append(row)
+        for t in sample:
+            postings[t].append(row)  # one hash lookup per stem: loading is bound by them
+
+    def _fingerprint(self, row: int) -> Fingerprint | None:
+        fp = self._rows[row][2]
+        if not isinstance(fp, str):
+            return fp
+        if row not in self._parsed:
+            try:
+                self._parsed[row] = Fingerprint.from_str(fp)
+            except ValueError:  # damaged in storage: never a match
+                self._parsed[row] = None
+        return self._parsed[row]
 
     def candidates(self, fp: Fingerprint) -> list[int]:
         """Rows worth comparing with ``fp``: most hits among its rarest stems first."""
@@ -91,7 +108,10 @@ class StoryIndex:
             return None
         best: dict[str, tuple[float, int]] = {}
         for row in self.candidates(fp):
-            verdict = compare(fp, self._rows[row][2])
+            other = self._fingerprint(row)
+            if other is None:
+                continue
+            verdict = compare(fp, other)
             if verdict.relation in (SAME_REPORT, SAME_EVENT):
                 key = (verdict.similarity, -row)
                 if verdict.relation not in best or key > best[verdict.relation]:
