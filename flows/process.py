@@ -35,7 +35,7 @@ from flows.outcomes import AlertRecord, CycleReport
 from flows.sources.guard import Guard
 from flows.store.claims import HostLimiter, worker_id
 from flows.store.state import ItemOutcome, PendingItem, Store, utcnow
-from flows.alerts.stories import NUM_HASHES, Fingerprint, fingerprint, same_story
+from flows.alerts.stories import NUM_HASHES, SAME_STORY_THRESHOLD, Fingerprint, fingerprint, similarity_of
 
 
 
@@ -212,18 +212,23 @@ class _RecentStories:
     def story_of(self, fp: Fingerprint) -> int | None:
         if not fp.shingles:
             return None
-        candidates: set[int] = set()
+        # Rows found under a bin hold the same minimum there: counting them per row gives the
+        # number of equal bins, the Jaccard estimate `same_story` would compute by comparing.
+        shared: dict[int, int] = {}
         for index, minimum in zip(self._by_bin, fp.mins):
             rows = index.get(minimum)
             if rows is None:
                 continue
             if isinstance(rows, int):
-                candidates.add(rows)
+                shared[rows] = shared.get(rows, 0) + 1
             else:
-                candidates.update(rows)
-        for row in sorted(candidates):
+                for row in rows:
+                    shared[row] = shared.get(row, 0) + 1
+        bins = len(fp.mins)
+        for row in sorted(shared):
             story_id, other = self._rows[row]
-            if same_story(fp, other):
+            if len(other.mins) == bins and \
+                    similarity_of(shared[row] / bins, fp.shingles, other.shingles) >= SAME_STORY_THRESHOLD:
                 return story_id
         return None
 

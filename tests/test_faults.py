@@ -20,7 +20,7 @@ from flows.sources.guard import make_guard
 from flows.replay.httpserve import StaticServer
 from flows.match import Matcher
 from flows.replay.replay_site import build_site
-from flows.store.state import Store, items
+from flows.store.state import Store, item_texts, items
 from tests import faults
 from tests.test_pipeline import SEEDS, expected_alerts
 
@@ -115,6 +115,9 @@ def test_one_cycle_over_every_fault_plus_the_seeds(tmp_path: Path, config_dir: P
 
     with store.engine.connect() as conn:
         all_items = [dict(r) for r in conn.execute(select(items)).mappings()]
+        texts = dict(conn.execute(select(item_texts.c.item_id, item_texts.c.text)).all())
+    for i in all_items:  # article texts live in a table of their own
+        i["text"] = texts.get(i["id"])
     feed_of = {r["id"]: r["name"] for r in store.feed_rows()}
     by_key = {(feed_of[i["feed_id"]], i["key"]): i for i in all_items}
 

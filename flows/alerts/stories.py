@@ -182,12 +182,19 @@ def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """Estimated containment of the smaller body in the larger (0..1); Jaccard for tiny bodies."""
     if a.shingles == 0 or b.shingles == 0:
         return 0.0
-    j = _jaccard(a, b)
-    small = min(a.shingles, b.shingles)
+    return similarity_of(_jaccard(a, b), a.shingles, b.shingles)
+
+
+def similarity_of(j: float, a_shingles: int, b_shingles: int) -> float:
+    """`similarity` from an estimated Jaccard ``j`` (the share of equal bins, which an index of
+    bins can count without comparing the fingerprints) and the two shingle counts."""
+    if a_shingles == 0 or b_shingles == 0:
+        return 0.0
+    small = min(a_shingles, b_shingles)
     if small < MIN_SHINGLES_FOR_CONTAINMENT:
         return j
     # |A∩B| = J·|A∪B| and |A∪B| = (|A|+|B|)/(1+J).
-    inter = j * (a.shingles + b.shingles) / (1.0 + j)
+    inter = j * (a_shingles + b_shingles) / (1.0 + j)
     return min(1.0, inter / small)
 
 
