@@ -114,8 +114,10 @@ def test_one_cycle_over_every_fault_plus_the_seeds(tmp_path: Path, config_dir: P
     assert entries.status == "new" and entries.entries == 7  # 8 items, two share a guid: the first is kept
 
     with store.engine.connect() as conn:
+        all_items = [dict(r) for r in conn.execute(select(items)).mappings()]
         texts = dict(conn.execute(select(item_texts.c.item_id, item_texts.c.text)).all())
-        all_items = [{**dict(r), "text": texts.get(r["id"])} for r in conn.execute(select(items)).mappings()]
+    for i in all_items:  # article texts live in a table of their own
+        i["text"] = texts.get(i["id"])
     feed_of = {r["id"]: r["name"] for r in store.feed_rows()}
     by_key = {(feed_of[i["feed_id"]], i["key"]): i for i in all_items}
 
