@@ -219,7 +219,9 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
             _emit(as_json, {"change": "remove", "topic": topic, "title": row["title"], "url": row["link"],
                             "feed": row["feed"]}, f"- {topic}: {row['title']} ({row['link']})")
     if not as_json:
-        typer.echo(f"{len(rows)} item(s) re-matched: {added} alert(s) would be added, {removed} removed.")
+        from flows.summary import plural
+
+        typer.echo(f"{plural(len(rows), 'item')} re-matched: {plural(added, 'alert')} would be added, {removed} removed.")
 
 
 def _emit(as_json: bool, obj: dict[str, Any], text_line: str) -> None:
