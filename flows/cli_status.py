@@ -3,7 +3,7 @@
 Rules:
 - every time is shown with its zone and to the second (`2026-12-01 21:56:54 UTC`); JSON times are
   ISO 8601 with `Z`;
-- words: an *alert* is one (article, topic), a *message* what a channel receives; the outbox
+- words: an *alert* is one (article, topic), a *message* what a channel receives; the outbox (JSON `outbox`)
   holds messages, so delivery states are counted in messages;
 - publication-to-delivery latency leaves out replayed feeds (`replay:…`): their dates are the
   captures', not publication; they are listed apart;
@@ -65,7 +65,7 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     if as_json:
         keep = ("key", "name", "url", "last_polled_at", "last_status", "consecutive_errors", "dead", "next_poll_at",
                 "etag", "last_modified", "last_error", "poll_interval_s")
-        data = {"feeds": [{k: _iso(f.get(k)) for k in keep} for f in feeds], "messages": outbox,
+        data = {"feeds": [{k: _iso(f.get(k)) for k in keep} for f in feeds], "outbox": outbox,
                 "dead": dead, "latency": live, "replayed": replayed}
         sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
         return
