@@ -4,7 +4,9 @@ Rules:
 - config is validated before Prefect starts: a bad config or argument exits 2 with a message
   naming the file and key, and no secret;
 - exit 0 when the run completed, even if some feeds failed (they are reported);
-- with `--json`, stdout holds only JSON lines (one object a line); logs and progress go to stderr.
+- with `--json`, stdout holds only JSON lines (one object a line); logs and progress go to stderr;
+- every error text printed (`_fail`, feed failures, log records, an unexpected exception's
+  traceback) goes through `flows.redact.redact` first: no password or token reaches the terminal.
 """
 
 from __future__ import annotations
@@ -21,29 +23,45 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
+from flows.cli_feedback import register as register_feedback_commands
 from flows.cli_feeds import register as register_feed_commands
 from flows.cli_ops import register as register_ops_commands
 from flows.cli_status import status as status_command
 from flows.cli_common import CONFIG_OPT, JSON_OPT, NOTIFY_OPT, STATE_OPT, fail
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
+from flows.redact import redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
     from flows.store.state import Store
 
 # Plain help (rich_markup_mode=None): flags read `--json`, values `--config DIR`.
-app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+# Tracebacks with locals would print config values (channel URLs): main() prints a redacted one.
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def _setup_logging(verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("raqib")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     root.propagate = False
+
+
+def _term(text: object) -> str:
+    """Feed or page text for the terminal: one line, no controls (ESC) or bidi controls, no secret."""
+    from flows.alerts.safe import clean
+
+    return clean(redact(str(text if text is not None else "")))
 
 
 _fail = fail
@@ -102,16 +120,22 @@ def _export_notify(notify: list[str] | None) -> None:
 def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, Any]] | None = None,
               ignore_age: bool = False, allow_hosts: list[str] | None = None,
               all_feeds: bool = False) -> dict[str, Any]:
+    """One cycle: a Prefect flow run when a server is there (`flows.runtime.prefect_api`), else the
+    same cycle in this process without importing Prefect."""
     from flows.alerts import notify as notify_mod
-    from flows.runtime import prepare_prefect_env
+    from flows.runtime import prefect_api
 
-    prepare_prefect_env(state)
     if as_json:
         notify_mod.console_stream = sys.stderr
+    params = dict(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
+                  allow_hosts=allow_hosts, all_feeds=all_feeds)
+    if prefect_api(state) is None:
+        from flows.cycle import ingest_cycle
+
+        return ingest_cycle(**params)
     from flows.ingest import ingest
 
-    return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
-                  allow_hosts=allow_hosts, all_feeds=all_feeds)
+    return ingest(**params)
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
@@ -122,7 +146,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         return
     for f in result["feeds_list"]:
         if f["status"] == "error":
-            typer.echo(f"feed failed: {f['feed']}: {f['error']}", err=True)
+            typer.echo(f"feed failed: {_term(f['feed'])}: {_term(f['error'])}", err=True)
     from flows.summary import run_line
 
     typer.echo(f"\n{run_line(result)}.")
@@ -155,11 +179,17 @@ def replay(folder: Path = typer.Argument(Path("seeds"), metavar="DIR", show_defa
     from flows.replay.httpserve import StaticServer
     from flows.replay.replay_site import build_site
 
+    def skipped(err: Exception) -> None:  # a bad file is named and the replay goes on without it
+        typer.echo(f"raqib: {redact(str(err))}", err=True)
+
     with StaticServer() as server:
         try:
-            server.routes.update(build_site(folder, server.base_url))
+            routes = build_site(folder, server.base_url, on_error=skipped)
         except ValueError as err:
             _fail(str(err))
+        if len(routes) <= 1:  # the feed alone: every file was refused
+            _fail(f"{folder}: no readable .txt files to replay")
+        server.routes.update(routes)
         feed = {"url": f"{server.base_url}/feed.xml", "name": f"replay:{folder.resolve().name}",
                 "id": f"replay-{folder.resolve().name}"}
         logging.getLogger("raqib").info("replaying %s at %s", folder, feed["url"])
@@ -174,11 +204,12 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
     """Send today's digest to every digest channel now (once per channel and day)."""
     _setup_logging()
     _validate(config, None)
-    from flows.runtime import prepare_prefect_env
+    from flows.runtime import prefect_api
 
-    prepare_prefect_env(state)
-    from flows.ingest import digest
-
+    if prefect_api(state) is None:
+        from flows.cycle import digest_run as digest
+    else:
+        from flows.ingest import digest
     sent = digest(config_dir=str(config), state_dir=str(state))
     from flows.cli_status import explain_digest
 
@@ -202,6 +233,9 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
     store = open_store(state, must_exist=True)
     try:
         rows = store.matched_items()
+        from flows.cli_feedback import judged_changes_in, print_judged_changes
+
+        judged = judged_changes_in(store, matcher)
     finally:
         store.close()
     added = removed = 0
@@ -213,15 +247,16 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
             ev = [e.to_dict() for e in now[topic].evidence]
             _emit(as_json, {"change": "add", "topic": topic, "title": row["title"], "url": row["link"],
                             "feed": row["feed"], "evidence": ev},
-                  f"+ {topic}: {row['title']} ({row['link']})\n    {ev[0]['sentence'] if ev else ''}")
+                  f"+ {topic}: {_term(row['title'])} ({_term(row['link'])})\n    {_term(ev[0]['sentence']) if ev else ''}")
         for topic in sorted(before - set(now)):
             removed += 1
             _emit(as_json, {"change": "remove", "topic": topic, "title": row["title"], "url": row["link"],
-                            "feed": row["feed"]}, f"- {topic}: {row['title']} ({row['link']})")
+                            "feed": row["feed"]}, f"- {topic}: {_term(row['title'])} ({_term(row['link'])})")
     if not as_json:
         from flows.summary import plural
 
         typer.echo(f"{plural(len(rows), 'item')} re-matched: {plural(added, 'alert')} would be added, {removed} removed.")
+    print_judged_changes(judged, as_json)
 
 
 def _emit(as_json: bool, obj: dict[str, Any], text_line: str) -> None:
@@ -260,12 +295,23 @@ def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
 def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
           port: int = typer.Option(4200, "--port", metavar="N", help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
           interval: Optional[float] = typer.Option(None, "--interval", metavar="MIN",
-                                                   help="Minutes between runs (default: settings.yaml interval_minutes, 1).")) -> None:
-    """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped."""
+                                                   help="Minutes between runs (default: settings.yaml interval_minutes, 1)."),
+          host: str = typer.Option("127.0.0.1", "--host", metavar="ADDR", help="Address of the archive page (default loopback only)."),
+          archive_port: int = typer.Option(8470, "--archive-port", metavar="N", help="Port of the archive page (0: no page).")) -> None:
+    """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped,
+    and the alert archive page beside them."""
     _setup_logging()
     cfg = _validate(config, None)
     _hint_no_feeds(cfg)
     settings = cfg.settings
+    if archive_port:
+        from flows.web.serve import start_archive_thread
+
+        try:  # the page is secondary: alerts go on without it
+            start_archive_thread(config, state, host, archive_port)
+            typer.echo(f"archive page on http://{host}:{archive_port}/", err=True)
+        except (RuntimeError, ConfigError) as err:
+            typer.echo(f"raqib: archive page not started: {err}", err=True)
     from datetime import timedelta
 
     from flows.runtime import prepare_prefect_env
@@ -309,13 +355,20 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
 
 # match and backtest live beside the matcher; feeds in flows.cli_feeds, prune in flows.cli_ops.
 register_topic_commands(app)
+register_feedback_commands(app)  # feedback add / export, and the archive page
 register_feed_commands(app)
 register_ops_commands(app)
 app.command("status")(status_command)
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception:  # not one of ours: show where, with every secret the text may hold hidden
+        import traceback
+
+        sys.stderr.write(redact(traceback.format_exc()))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from typing import NoReturn
 
 import typer
 
+from flows.redact import redact
+
 CONFIG_OPT = typer.Option(Path(os.environ.get("RAQIB_CONFIG", "config")), "--config", metavar="DIR", show_default=False,
                           help="Config directory (default: $RAQIB_CONFIG, else ./config).")
 STATE_OPT = typer.Option(Path(os.environ.get("RAQIB_STATE", "state")), "--state", metavar="DIR", show_default=False,
@@ -21,5 +23,5 @@ NOTIFY_OPT = typer.Option(None, "--notify", metavar="URL", help="Extra apprise U
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"raqib: {message}", err=True)
+    typer.echo(f"raqib: {redact(message)}", err=True)
     raise typer.Exit(code)

@@ -7,7 +7,8 @@ Rules:
   holds messages, so delivery states are counted in messages;
 - publication-to-delivery latency leaves out replayed feeds (`replay:…`): their dates are the
   captures', not publication; they are listed apart;
-- every line fits 80 columns (long names, URLs and errors are cut with `…`);
+- every line fits 80 columns (long names, URLs and errors are cut with `…`); text from feeds and
+  pages is shown through `flows.cli._term` (one line, no control or bidi characters, no secret);
 - a state folder that does not exist is an error (exit 2), never a new empty database.
 """
 
@@ -50,7 +51,8 @@ def span(seconds: float) -> str:
 def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Feeds (last and next poll, validators, errors), messages by delivery state, dead messages,
     publication-to-delivery latency per feed."""
-    from flows.cli import open_store
+    from flows.cli import _term, open_store
+    from flows.cli_feedback import precision_rows, print_precision
 
     store = open_store(state, must_exist=True)
     try:
@@ -58,6 +60,7 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
         outbox = store.outbox_counts()
         dead = store.dead_deliveries()
         latency = store.latency_by_feed()
+        precision = precision_rows(store)
     finally:
         store.close()
     live = [r for r in latency if not r["feed"].startswith(REPLAY_PREFIX)]
@@ -66,36 +69,40 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
         keep = ("key", "name", "url", "last_polled_at", "last_status", "consecutive_errors", "dead", "next_poll_at",
                 "etag", "last_modified", "last_error", "poll_interval_s")
         data = {"feeds": [{k: _iso(f.get(k)) for k in keep} for f in feeds], "outbox": outbox,
-                "dead": dead, "latency": live, "replayed": replayed}
+                "dead": dead, "latency": live, "replayed": replayed, "precision": precision}
         sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
         return
     lines = [f"feeds: {len(feeds)}"]
     for f in feeds:
-        lines.append(f"  {f['name'] or f['url']}" + (f"  <{f['url']}>" if f["name"] else ""))
+        lines.append(f"  {_term(f['name'] or f['url'])}" + (f"  <{_term(f['url'])}>" if f["name"] else ""))
         if f["last_polled_at"] is None:
             lines.append("    not polled yet")
             continue
         health = "dead" if f["dead"] else (f"{f['consecutive_errors']} failed in a row" if f["consecutive_errors"] else "ok")
-        lines.append(f"    polled {stamp(f['last_polled_at'])} ({f['last_status'] or '-'}, {health})")
+        lines.append(f"    polled {stamp(f['last_polled_at'])} ({_term(f['last_status'] or '-')}, {health})")
         validators = ", ".join(v for v, k in (("ETag", "etag"), ("Last-Modified", "last_modified")) if f[k]) or "none"
         nxt = stamp(f["next_poll_at"]) if f.get("next_poll_at") else "-"
         lines.append(f"    next {nxt} · validators: {validators}")
         if f["last_error"]:
-            lines.append(f"    last error: {f['last_error']}")
+            lines.append(f"    last error: {_term(f['last_error'])}")
     lines.append("messages by state: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "none"))
     for d in dead:
-        lines.append(f"  dead: {d['channel']}, {d['attempts']} attempts: {d['title']} ({d['last_error']})")
+        lines.append(f"  dead: {_term(d['channel'])}, {d['attempts']} attempts: {_term(d['title'])} "
+                     f"({_term(d['last_error'])})")
     if live:
         lines.append("publication → delivery, per feed (sent messages):")
         lines.append(f"  {'feed':<40} {'sent':>7} {'median':>12} {'worst':>12}")
         for r in live:
-            lines.append(f"  {_fit(r['feed'], 40):<40} {r['alerts']:>7} {span(r['median_seconds']):>12} "
+            lines.append(f"  {_fit(_term(r['feed']), 40):<40} {r['alerts']:>7} {span(r['median_seconds']):>12} "
                          f"{span(r['worst_seconds']):>12}")
     for r in replayed:
-        lines.append(f"  {r['feed']}: {plural(r['alerts'], 'message')} sent (replay: no latency, "
+        lines.append(f"  {_term(r['feed'])}: {plural(r['alerts'], 'message')} sent (replay: no latency, "
                      "the dates are the captures')")
     for line in lines:
         typer.echo(_fit(line))
+    from rich.console import Console
+
+    print_precision(Console(width=WIDTH), precision)  # rich: feedback's table, held to 80 columns
 
 
 def explain_digest(config: Path, state: Path, sent: dict[str, int]) -> list[str]:

@@ -125,6 +125,25 @@ class Polling(_Strict):
     due_grace_seconds: float = Field(15.0, ge=0)
 
 
+class FeedbackSettings(_Strict):
+    """Analysts' feedback links in alerts and the archive page (`flows.alerts.feedback_links`)."""
+
+    # The archive page's address as analysts reach it (e.g. https://raqib.example.org); alerts carry
+    # signed relevant / not-relevant links to it only when this is set.
+    base_url: str | None = None
+    # Days a link in an alert stays valid.
+    link_days: float = Field(30.0, gt=0)
+    # A Prefect Secret block holding the signing key, when the key is not in RAQIB_FEEDBACK_KEY.
+    key_secret: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_base(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", v):
+            raise ValueError("must be an http:// or https:// URL without query or fragment")
+        return v.rstrip("/") if v else v
+
+
 class Settings(_Strict):
     # Minutes between ingest runs of the scheduled deployment. A run only looks for due feeds (each
     # has its own interval, `polling`) and costs little when none is: a due feed waits at most this.
@@ -152,6 +171,7 @@ class Settings(_Strict):
     # Hosts ("host" or "host:port") that article links may reach although they are not public.
     allow_hosts: list[str] = Field(default_factory=list)
     polling: Polling = Field(default_factory=Polling)
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings)
 
 
 class Channel(BaseModel):
@@ -204,7 +224,20 @@ def _read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(raw)
     except yaml.YAMLError as exc:
-        raise ConfigError(str(path), None, f"not valid YAML: {exc}") from None
+        raise ConfigError(str(path), None, f"not valid YAML{_yaml_where(exc)}") from None
+
+
+def _yaml_where(exc: yaml.YAMLError) -> str:
+    """Line, column and PyYAML's problem, without its snippet: the snippet quotes the line, which may
+    hold a channel URL with its password, cut anywhere (redaction cannot recognise half a URL)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or exc.__class__.__name__
+    context = getattr(exc, "context", None)
+    cmark = getattr(exc, "context_mark", None)
+    if context and cmark is not None:
+        context += f" from line {cmark.line + 1}, column {cmark.column + 1}"
+    return f"{where}: {problem}" + (f" ({context})" if context else "")
 
 
 def _key_path(loc: tuple[Any, ...]) -> str:

@@ -91,3 +91,21 @@ def test_bad_config_stops_with_file_and_key_and_no_secret(tmp_path: Path, file: 
     assert res.returncode == 2, res.stderr
     assert file in res.stderr and where in res.stderr
     assert "Secr3tPw" not in res.stderr + res.stdout
+
+
+@pytest.mark.parametrize("content", [
+    # PyYAML quotes the line of the error, cut anywhere: the password must not survive in any piece.
+    "channels:\n  - name: desk\n    url: mailtos://analyst:Secr3tPw@smtp.example.org?to=desk@example.org: x\n",
+    "channels:\n  - name: desk\n\turl: mailtos://analyst:Secr3tPw@smtp.example.org\n",
+    "channels:\n  - name: desk\n    url: \"mmost://chat.example.org/Secr3tPw8fq3n1x9c7byxkd0\n  - name: b\n",
+])
+def test_yaml_syntax_error_on_a_channel_line_prints_no_secret(tmp_path: Path, content: str) -> None:
+    import shutil
+
+    cfg = tmp_path / "config"
+    shutil.copytree(ROOT / "config", cfg)
+    (cfg / "alerts.yaml").write_text(content, encoding="utf-8")
+    res = raqib("run", "--config", str(cfg), "--state", str(tmp_path / "state"))
+    assert res.returncode == 2, res.stderr
+    assert "alerts.yaml" in res.stderr and "line 3" in res.stderr
+    assert "Secr3t" not in res.stderr + res.stdout

@@ -65,3 +65,56 @@ def test_idempotent() -> None:
     raw = (ROOT / "seeds" / "001_1a712498a06baaf9.txt").read_text(encoding="utf-8")
     once = normalize(raw)
     assert normalize(once) == once
+
+
+# Invisible characters a publisher can put inside a word (ZWSP, ZWNJ, LRM … were handled before).
+INVISIBLE = {
+    "word joiner U+2060": "\u2060",
+    "Arabic letter mark U+061C": "\u061c",
+    "combining grapheme joiner U+034F": "\u034f",
+    "Mongolian vowel separator U+180E": "\u180e",
+    "variation selector U+FE0F": "\ufe0f",
+    "variation selector-17 U+E0100": "\U000e0100",
+    "invisible times U+2062": "\u2062",
+    "invisible separator U+2063": "\u2063",
+    "invisible plus U+2064": "\u2064",
+    "Hangul filler U+3164": "\u3164",
+    "tag characters U+E0041 U+E007F": "\U000e0041\U000e007f",
+}
+
+TROOPS = "تقرير\nأرسلت كوريا الشمالية آلاف الجنود إلى روسيا للقتال في كورسك، بحسب مسؤولين.\n"
+
+
+def _hide(text: str, mark: str) -> str:
+    """``mark`` inside every word the topic needs (between the word's 2nd and 3rd letters)."""
+    for word in ("أرسلت", "كوريا", "الشمالية", "الجنود", "روسيا", "للقتال", "كورسك"):
+        text = text.replace(word, word[:2] + mark + word[2:])
+    return text
+
+
+@pytest.mark.parametrize("name", list(INVISIBLE))
+def test_invisible_characters_inside_words_do_not_hide_a_topic(name: str) -> None:
+    from flows.match import Matcher
+
+    matcher = Matcher.from_config_dir(ROOT / "config")
+    hidden = _hide(TROOPS, INVISIBLE[name])
+    assert normalize(hidden) == normalize(TROOPS)
+    got = {t.topic: t for t in matcher.match(hidden)}
+    assert "nk_russia_troops" in got
+    ev = got["nk_russia_troops"].evidence[0]
+    # Evidence quotes the text as published, invisible characters included.
+    assert ev.sentence == hidden.split("\n")[1]
+    assert _hide("كوريا الشمالية", INVISIBLE[name]) in ev.phrases
+    norm, idx = normalize_with_map(hidden)
+    assert norm == normalize(hidden) and len(idx) == len(norm)
+    assert all(hidden[i] not in INVISIBLE[name] for i in idx)
+
+
+def test_ignorable_set_is_unicodes_default_ignorable_code_points() -> None:
+    regex = pytest.importorskip("regex", reason="the regex module (a trafilatura dependency) gives the property")
+    from flows.text.normalize import _IGNORABLE_RE
+
+    prop = regex.compile(r"\p{Default_Ignorable_Code_Point}")
+    for cp in range(0x110000):
+        c = chr(cp)
+        assert bool(_IGNORABLE_RE.match(c)) == bool(prop.match(c)), f"U+{cp:04X}"

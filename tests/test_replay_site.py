@@ -57,11 +57,17 @@ def test_published_is_deterministic_and_distinct(items: list[ReplayItem]) -> Non
     assert [i.published for i in load_items(SEEDS)] == dates
 
 
-def test_non_utf8_file_is_a_value_error_naming_it(tmp_path: Path) -> None:
+def test_windows_1256_file_is_decoded_and_a_binary_one_names_itself(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("خبر أول عن شيء ما\n\nفقرة.", encoding="utf-8")
-    (tmp_path / "b.txt").write_bytes("خبر ثان بترميز آخر".encode("cp1256"))
-    with pytest.raises(ValueError, match=r"b\.txt"):
+    (tmp_path / "b.txt").write_bytes("خبر ثان بترميز آخر\n\nفقرة ثانية.".encode("cp1256"))
+    assert [i.title for i in load_items(tmp_path)] == ["خبر أول عن شيء ما", "خبر ثان بترميز آخر"]
+    (tmp_path / "c.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" * 10)
+    with pytest.raises(ValueError, match=r"c\.txt"):
         load_items(tmp_path)
+    refused: list[str] = []
+    items = load_items(tmp_path, on_error=lambda err: refused.append(str(err)))
+    assert [i.stem for i in items] == ["a", "b"]
+    assert len(refused) == 1 and "c.txt" in refused[0] and "binary" in refused[0]
 
 
 def test_headline_skips_short_furniture() -> None:

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 
 from flows.replay.httpserve import StaticServer, free_port
@@ -33,7 +34,8 @@ def test_serve_runs_a_cycle_at_once_and_prints_a_line_per_run(tmp_path: Path, co
         env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
         proc = subprocess.Popen(
             [sys.executable, "-m", "flows.cli", "serve", "--config", str(config_dir), "--state", str(state),
-             "--interval", "0.3", "--port", str(free_port())],
+             "--interval", "0.3", "--port", str(free_port()),
+             "--archive-port", str(archive_port := free_port())],
             cwd=ROOT, env=env, stdout=out_path.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
         try:
             deadline = time.monotonic() + 180
@@ -52,6 +54,8 @@ def test_serve_runs_a_cycle_at_once_and_prints_a_line_per_run(tmp_path: Path, co
             assert proc.poll() is None, output()[-3000:]
             assert alerts == 4  # one console message per seed article that matched a topic
             assert "/feed.xml" in " ".join(site.paths_requested())
+            page = httpx.get(f"http://127.0.0.1:{archive_port}/", timeout=10)  # the archive page beside it
+            assert page.status_code == 200 and page.text.count('class="card alert"') == 7
             # The first run's line: the seeds give 7 alerts (article, topic) in 4 messages.
             deadline = time.monotonic() + 30
             while " run: " not in output() and time.monotonic() < deadline:

@@ -7,7 +7,9 @@ Rules:
 - the period key (the run's local date in `digest_timezone`) is recorded after apprise reports
   success, so a digest is sent once per channel and day even if the run is repeated; a failed
   send is retried by the next run of the same day;
-- email channels get RTL HTML, chat channels markdown (jinja2 templates).
+- email channels get RTL HTML, chat channels markdown (jinja2 templates); titles, outlets and
+  URLs are made safe the way alerts' are (`flows.alerts.safe`: escaped, one line, links only to
+  http(s) URLs).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import apprise
 from flows.config import Channel, Config
 from flows.alerts.names import display_name
 from flows.alerts.notify import _TEMPLATES, Rendered, send
+from flows.alerts.safe import clean, http_link, md
 from flows.store.state import Store, utcnow
 
 
@@ -31,6 +34,11 @@ class DigestStory:
     url: str | None
     outlets: list[str]
     published: str | None
+
+    @property
+    def link(self) -> str | None:
+        """The URL as a link target, or None when it must be shown as text (not http(s))."""
+        return http_link(self.url)
 
 
 @dataclass
@@ -58,11 +66,11 @@ def collect(store: Store, since: datetime) -> list[DigestTopic]:
 
 def render_digest(topics: list[DigestTopic], fmt: str, day: str) -> Rendered:
     count = sum(len(t.stories) for t in topics)
-    subject = f"رقيب: موجز {day} — {count} خبر"
+    subject = clean(f"رقيب: موجز {day} — {count} خبر")
     ctx = {"subject": subject, "day": day, "topics": topics, "count": count}
     if fmt == "email":
         return Rendered(subject, _TEMPLATES.get_template("digest.html.j2").render(ctx), apprise.NotifyFormat.HTML)
-    return Rendered(subject, _TEMPLATES.get_template("digest.md.j2").render(ctx), apprise.NotifyFormat.MARKDOWN)
+    return Rendered(md(subject), _TEMPLATES.get_template("digest.md.j2").render(ctx), apprise.NotifyFormat.MARKDOWN)
 
 
 def send_digests(store: Store, cfg: Config, log: logging.Logger, now: datetime | None = None) -> dict[str, int]:

@@ -5,6 +5,9 @@ Rules:
 - email channels get RTL HTML (jinja2); apprise adds the plain-text alternative, derived from the
   HTML (the article URL is printed as text so that part carries it too); chat channels a short
   markdown message (topic, linked headline, outlet, one evidence line); text channels plain text;
+- everything from a feed or a page goes through `flows.alerts.safe` in every format: one line, no
+  bidi controls, escaped for markdown (and autoescaped in HTML); the headline is a link only when
+  the item's URL is http(s) (else the URL is shown as text);
 - `send` returns True only when apprise reports success; it never raises for a channel failure;
 - channel URLs hold secrets: they are never logged (apprise's logger is kept above its TRACE
   level, which prints passwords in clear) and never leave this module except into apprise;
@@ -26,6 +29,7 @@ from apprise.decorators import notify as apprise_plugin
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from flows.alerts.safe import FILTERS, clean, http_link, md
 from flows.config import Channel
 
 # apprise's TRACE (level 9) logs URLs with passwords; keep the logger well above it.
@@ -37,6 +41,7 @@ _TEMPLATES = Environment(
     trim_blocks=False,
     keep_trailing_newline=True,
 )
+_TEMPLATES.filters.update(FILTERS)
 
 # Where the console sink writes; the CLI points it at stderr when stdout carries --json lines.
 console_stream: TextIO | None = None
@@ -65,12 +70,17 @@ class AlertMessage:
     outlets: list[str]
     published: str | None
     topics: list[TopicEvidence]
+    update_of: str | None = None  # an update of an earlier alert: how to name it (stories.earlier_alert_text)
+    # Signed feedback links {"relevant": url, "not_relevant": url} (flows.alerts.feedback_links), or None.
+    feedback: dict[str, str] | None = None
 
     def for_channel(self, channel: Channel) -> "AlertMessage | None":
         wanted = [t for t in self.topics if channel.wants(t.id)]
         if not wanted:
             return None
-        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted)
+        # The links judge the topics they were signed for: keep them only for the same topics.
+        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted, self.update_of,
+                            self.feedback if wanted == self.topics else None)
 
 
 @dataclass(frozen=True)
@@ -84,7 +94,10 @@ def _highlight(sentence: str, phrases: list[str]) -> Markup:
     """HTML-escape the sentence and wrap each matched phrase in <mark>, in one pass.
 
     One alternation, longest phrase first, so a short phrase inside a longer one is not marked twice.
+    Sentence and phrases are cleaned first (one line, no bidi controls), the same way.
     """
+    sentence = clean(sentence)
+    phrases = [clean(p) for p in phrases]
     wanted = sorted({p for p in phrases if p and p in sentence}, key=len, reverse=True)
     if not wanted:
         return Markup(html.escape(sentence))
@@ -115,8 +128,12 @@ def _shorten(text: str, limit: int) -> str:
 # The few words a message adds around the article, per channel language (`channels[].language`).
 LABELS: dict[str, dict[str, str]] = {
     "ar": {"brand": "رقيب", "more": "اقرأ الخبر كاملاً", "in_headline": "في العنوان",
+           "update": "تحديث", "update_of": "لتنبيه سابق:",
+           "judge": "هل التنبيه في محله؟", "relevant": "ذو صلة", "not_relevant": "ليس ذا صلة",
            "footer": "أُرسل بواسطة رقيب — تنبيهات الأخبار العربية"},
     "en": {"brand": "raqib", "more": "Read the full article", "in_headline": "in the headline",
+           "update": "update", "update_of": "of an earlier alert:",
+           "judge": "Was this alert right?", "relevant": "relevant", "not_relevant": "not relevant",
            "footer": "Sent by raqib — Arabic news alerts"},
 }
 
@@ -130,8 +147,9 @@ def render(msg: AlertMessage, fmt: str, language: str = "ar") -> Rendered:
     names = [t.name for t in msg.topics]
     # Mail servers refuse header lines over 1,000 bytes (RFC 5321), and apprise does not fold an
     # encoded Arabic subject: keep the headline in the subject short; the body has it whole.
-    subject = (f"{labels['brand']}: {_shorten(' · '.join(names), SUBJECT_TOPICS_CHARS)} — "
-               f"{_shorten(msg.title, SUBJECT_HEADLINE_CHARS)}")
+    update = f" ({labels['update']})" if msg.update_of else ""
+    subject = clean(f"{labels['brand']}{update}: {_shorten(' · '.join(names), SUBJECT_TOPICS_CHARS)} — "
+                    f"{_shorten(clean(msg.title), SUBJECT_HEADLINE_CHARS)}")
     # Evidence that is the headline itself is not quoted again under it: the headline carries its
     # marks instead, and the topic says "in the headline" when that was all its evidence.
     title_phrases = [p for t in msg.topics for e in t.evidence if _same(e["sentence"], msg.title)
@@ -150,13 +168,16 @@ def render(msg: AlertMessage, fmt: str, language: str = "ar") -> Rendered:
         "subject": subject,
         "labels": labels,
         "title": msg.title,
-        "title_html": _highlight(msg.title, title_phrases),
+        "title_html": _highlight(clean(msg.title), title_phrases),
         "url": msg.url,
+        "link": http_link(msg.url),  # None: the URL is shown as text, never as a link
         "outlets": msg.outlets,
         "published": msg.published,
+        "update_of": msg.update_of,
         "topic_names": names,
         "topics": topics,
-        "first_evidence": next((e["sentence"] for t in topics for e in t["evidence"]), ""),
+        "feedback": msg.feedback,
+        "first_evidence": next((clean(e["sentence"]) for t in topics for e in t["evidence"]), ""),
     }
     if fmt == "email":
         body = _TEMPLATES.get_template("email.html.j2").render(ctx)
@@ -166,7 +187,8 @@ def render(msg: AlertMessage, fmt: str, language: str = "ar") -> Rendered:
         if len(first) > 280:  # chat messages stay short
             ctx["first_evidence"] = first[:277].rstrip() + "…"
         body = _TEMPLATES.get_template("chat.md.j2").render(ctx)
-        return Rendered(subject, body, apprise.NotifyFormat.MARKDOWN)
+        # chat services (Mattermost, Slack …) put the title on the body's first line: markdown too
+        return Rendered(md(subject), body, apprise.NotifyFormat.MARKDOWN)
     body = _TEMPLATES.get_template("text.txt.j2").render(ctx)
     return Rendered(subject, body, apprise.NotifyFormat.TEXT)
 

@@ -7,7 +7,9 @@ Rules:
 - a channel that failed `channel_failures_to_announce` or more sends in one cycle is announced;
 - notices go to `operator_channel` (a channel name in alerts.yaml) as plain text, never to
   the analysts' channels; with no operator channel they are logged as warnings only;
-- a notice names the feed or channel and the last reason, never a channel URL.
+- a notice names the feed or channel and the last reason, never a channel URL; its subject and
+  text are one clean line each (`flows.alerts.safe.clean`) with credentials redacted
+  (`flows.redact`): a feed's error text can quote what the publisher sent.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ import apprise
 
 from flows.config import Config
 from flows.alerts.notify import Rendered, send
+from flows.alerts.safe import clean
+from flows.redact import redact
 from flows.pipeline import FeedOutcome
 from flows.store.state import Store
 
@@ -55,13 +59,13 @@ def channel_notices(cfg: Config, failures: dict[str, int]) -> list[Notice]:
 def announce(cfg: Config, notices: list[Notice], log: logging.Logger) -> int:
     """Send notices to the operator channel; returns how many were delivered."""
     for n in notices:
-        log.warning("operator notice %s: %s", n.kind, n.text)
+        log.warning("operator notice %s: %s", n.kind, clean(redact(n.text)))
     if not notices or not cfg.operator_channel:
         return 0
     channel = next(c for c in cfg.channels if c.name == cfg.operator_channel)
     delivered = 0
     for n in notices:
-        if send(channel, Rendered(n.subject, n.text, apprise.NotifyFormat.TEXT)):
+        if send(channel, Rendered(clean(redact(n.subject)), clean(redact(n.text)), apprise.NotifyFormat.TEXT)):
             delivered += 1
         else:
             log.warning("operator channel %s did not accept a notice", channel.name)

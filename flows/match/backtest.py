@@ -4,7 +4,9 @@ Rules:
 - The labels CSV has a ``file`` column, one 0/1 column per topic (named by topic id) and
   optionally a ``why`` column (the seeds' format). Topics of the matcher without a column are
   not scored; a label file without any topic column, a missing text file or a value other than
-  0/1 is an error (:class:`flows.errors.ConfigError`).
+  0/1 is an error (:class:`flows.errors.ConfigError`). Text files are read with
+  :mod:`flows.text.files` (regular files only, size bound, decoded as pages are): a labelled file
+  that exists but cannot be read as text is listed in ``skipped`` and not scored.
 - For each topic: TP/FP/FN/TN, precision, recall and F1 of the matcher, and of a plain keyword
   baseline scored side by side (the topic's ``baseline`` term list from topics.yaml, substring
   match on the raw text; nothing else).
@@ -22,6 +24,7 @@ from dataclasses import dataclass, field
 
 from flows.errors import ConfigError
 from flows.match import Matcher
+from flows.text.files import TextFileError, read_text_file
 
 __all__ = ["Scores", "TopicReport", "BacktestReport", "run_backtest", "keyword_baseline"]
 
@@ -92,9 +95,12 @@ class BacktestReport:
     folder: str
     files: int
     topics: list[TopicReport]
+    # labelled files that could not be read as text ({"file", "reason"}); not scored
+    skipped: list[dict] = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return {"folder": self.folder, "files": self.files, "topics": [t.to_dict() for t in self.topics]}
+        return {"folder": self.folder, "files": self.files, "topics": [t.to_dict() for t in self.topics],
+                "skipped": self.skipped}
 
     @property
     def perfect(self) -> bool:
@@ -102,7 +108,8 @@ class BacktestReport:
 
     def render(self) -> str:
         """Human table: matcher and baseline side by side, then FP/FN with evidence."""
-        lines = [f"backtest: {self.files} files in {self.folder}", ""]
+        lines = [f"backtest: {self.files} files in {self.folder}"
+                 + (f" ({len(self.skipped)} skipped: not readable as text)" if self.skipped else ""), ""]
         head = f"{'topic':<22} {'':>2}{'matcher P':>10} {'R':>6} {'F1':>6} {'TP/FP/FN':>10}   {'baseline P':>10} {'R':>6} {'F1':>6} {'TP/FP/FN':>10}"
         lines.append(head)
         lines.append("-" * len(head))
@@ -158,13 +165,17 @@ def run_backtest(matcher: Matcher, folder: pathlib.Path, labels_csv: pathlib.Pat
     names = {t: matcher.topic_name(t) for t in scored}
     reports = {t: TopicReport(t, names[t]) for t in scored}
     baseline = matcher.baseline_terms()
+    skipped: list[dict] = []
     for i, row in enumerate(rows, start=2):
         name = (row.get("file") or "").strip()
         path = folder / name
+        if not name or not path.exists():
+            raise ConfigError(str(labels_csv), f"line {i}.file", f"cannot read {name!r} in the folder")
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            raise ConfigError(str(labels_csv), f"line {i}.file", f"cannot read {name!r} in the folder") from None
+            text = read_text_file(path)
+        except TextFileError as err:  # not text, too big, a FIFO …: named, and the others still scored
+            skipped.append({"file": name, "reason": err.reason})
+            continue
         got = {m.topic: m for m in matcher.match(text)}
         why = row.get("why", "") or ""
         for t in scored:
@@ -183,4 +194,4 @@ def run_backtest(matcher: Matcher, folder: pathlib.Path, labels_csv: pathlib.Pat
                 rep.baseline_false_positives.append({"file": name, "keywords": kws})
             elif expected and not kws:
                 rep.baseline_false_negatives.append({"file": name})
-    return BacktestReport(str(folder), len(rows), [reports[t] for t in scored])
+    return BacktestReport(str(folder), len(rows) - len(skipped), [reports[t] for t in scored], skipped)

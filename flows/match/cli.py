@@ -8,7 +8,9 @@ Rules:
 - ``backtest DIR --labels FILE.csv``: precision/recall/F1 per topic for the matcher and the
   keyword baseline side by side, FP/FN listed with evidence; ``--json`` prints the report dict.
 - Errors go to stderr: a bad config or labels file exits 2 (file and key named), a missing path
-  exits 2 too. Nothing here imports prefect.
+  exits 2 too. A file that cannot be read as text (not a regular file, over the size bound,
+  binary: ``flows.text.files``) is named on stderr and skipped; the others are still matched,
+  and the command exits 1 at the end. Nothing here imports prefect.
 """
 
 from __future__ import annotations
@@ -30,8 +32,16 @@ def default_config_dir() -> pathlib.Path:
 
 
 def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"raqib: {message}", err=True)
+    from flows.redact import redact
+
+    typer.echo(f"raqib: {redact(message)}", err=True)
     raise typer.Exit(code)
+
+
+def _warn(message: str) -> None:
+    from flows.redact import redact
+
+    typer.echo(f"raqib: {redact(message)}", err=True)
 
 
 def _load(config: Optional[pathlib.Path]):
@@ -53,17 +63,19 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", metavar="", help="One JSON object a line."),
     ) -> None:
         """Match text files against the watch topics and show the evidence."""
-        from flows.match import iter_text_files
+        from flows.text.files import TextFileError, iter_text_files
 
         missing = [str(p) for p in paths if not p.exists()]
         if missing:
             _fail(f"no such file or directory: {', '.join(missing)}")
         matcher = _load(config)
-        for path in iter_text_files(paths):
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                _fail(f"cannot read {path}: {exc}")
+        refused: list[TextFileError] = []
+
+        def report(err: TextFileError) -> None:
+            refused.append(err)
+            _warn(str(err))
+
+        for path, text in iter_text_files(paths, report):
             results = matcher.match(text)
             if as_json:
                 obj = {
@@ -79,6 +91,8 @@ def register(app: typer.Typer) -> None:
                 for e in r.evidence:
                     typer.echo(f"    [{e.zone}] {e.sentence}")
                     typer.echo(f"      phrases: {' | '.join(e.phrases)}")
+        if refused:
+            raise typer.Exit(1)
 
     @app.command("backtest")
     def backtest_cmd(
@@ -99,7 +113,11 @@ def register(app: typer.Typer) -> None:
             report = run_backtest(matcher, folder, labels)
         except ConfigError as exc:
             _fail(str(exc))
+        for problem in report.skipped:
+            _warn(f"{problem['file']}: {problem['reason']}")
         if as_json:
             typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         else:
             typer.echo(report.render())
+        if report.skipped:
+            raise typer.Exit(1)

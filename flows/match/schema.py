@@ -45,11 +45,12 @@ class ExcludeSpec(_Strict):
     """Look-alike vetoes: a rule's hit is dropped when one of ``terms`` occurs in the same window.
 
     ``window`` defaults to the rule's window; a number means "within N words of any of the
-    rule's phrases" (same paragraph).
+    rule's phrases" (same paragraph), or of the anchor's phrase only with ``around: anchor``.
     """
 
     terms: list[str] = Field(min_length=1)
     window: Window | None = None
+    around: Literal["phrases", "anchor"] = "phrases"
     label: str | None = None
 
 
@@ -117,6 +118,7 @@ class TopicSpec(_Strict):
 class TopicsFile(_Strict):
     version: Literal[1] = 1
     variants: str | None = "variants.yaml"
+    knowledge: str | None = "knowledge.yaml"
     topics: list[TopicSpec] = Field(min_length=1)
 
     @field_validator("topics")
@@ -131,6 +133,7 @@ class VariantSet(_Strict):
 
     description: str | None = None
     auto: bool = False
+    typos: bool = False  # also match each form with one look-alike letter typo (flows.match.words)
     forms: list[str] = Field(min_length=1)
 
 

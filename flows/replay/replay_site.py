@@ -3,8 +3,10 @@
 Pure functions building bytes; the CLI serves them with ``flows.replay.httpserve.StaticServer``.
 
 Rules (the page must extract back to the file's non-blank lines, exactly and in order):
-- every ``.txt`` file of the directory, sorted by name, is one item; a file that is not UTF-8, or
-  has no text, is a ValueError naming it; other files are skipped;
+- every ``.txt`` file of the directory, sorted by name, is one item, read with
+  :mod:`flows.text.files` (regular files only, a size bound, decoded as pages are: UTF-8,
+  windows-1256 Arabic …); a file refused there, or with no text, is reported to ``on_error`` and
+  skipped — or, with no ``on_error``, a ValueError naming it; other files are skipped;
 - the headline is the first line of more than two words; shorter lines before it are site
   furniture captured with the text (a "home" crumb) and stay above the ``<h1>`` as a kicker;
 - ``published`` is deterministic: item i (file order) is ``REPLAY_EPOCH - i hours``, newest first,
@@ -29,9 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Callable
 from urllib.parse import quote
 
 from flows.replay.httpserve import Route
+from flows.text.files import TextFileError, list_text_files, read_text_file
 
 __all__ = [
     "REPLAY_EPOCH",
@@ -79,19 +83,20 @@ def headline_of(text: str) -> str:
     return lines[0].strip() if lines else ""
 
 
-def load_items(txt_dir: Path) -> list[ReplayItem]:
+def load_items(txt_dir: Path, on_error: Callable[[TextFileError], None] | None = None) -> list[ReplayItem]:
     """The ``.txt`` files of ``txt_dir`` as replay items, sorted by file name."""
-    paths = sorted(p for p in Path(txt_dir).iterdir() if p.suffix == ".txt" and p.is_file())
     items: list[ReplayItem] = []
-    for i, path in enumerate(paths):
+    for path in list_text_files([Path(txt_dir)]):
         try:
-            text = path.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-        if text.startswith("\ufeff"):
-            text = text[1:]
-        if not text.strip():
-            raise ValueError(f"{path}: no text to replay")
+            text = read_text_file(path)
+            if not text.strip():
+                raise TextFileError(path, "no text to replay")
+        except TextFileError as err:
+            if on_error is None:
+                raise ValueError(str(err)) from None
+            on_error(err)
+            continue
+        i = len(items)
         items.append(
             ReplayItem(stem=path.stem, title=headline_of(text), text=text, published=REPLAY_EPOCH - timedelta(hours=i))
         )
@@ -286,9 +291,10 @@ def _xml(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def build_site(txt_dir: Path, base_url: str, site_name: str = DEFAULT_SITE_NAME) -> dict[str, Route]:
+def build_site(txt_dir: Path, base_url: str, site_name: str = DEFAULT_SITE_NAME,
+               on_error: Callable[[TextFileError], None] | None = None) -> dict[str, Route]:
     """Routes for StaticServer: ``/feed.xml`` and one page per item."""
-    items = load_items(txt_dir)
+    items = load_items(txt_dir, on_error)
     routes: dict[str, Route] = {
         "/feed.xml": Route("application/rss+xml; charset=utf-8", render_feed(items, base_url, site_name)),
     }

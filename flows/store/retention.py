@@ -3,9 +3,10 @@
 Rules (`retention_days`, 30 by default; 0 keeps everything):
 - the cutoff is `retention_days` before now, and never inside the story window
   (`story_window_hours`): stories and their fingerprints within it are always kept;
-- items polled before the cutoff lose their article text and summary (wherever the schema keeps
-  texts: `drop_texts` is the one place that knows), and their fingerprint;
-- such an item's row goes too when nothing refers to it (no alert, no outbox row, not pending);
+- items polled before the cutoff lose their article text (`item_texts`; `drop_texts` is the one
+  place that knows), their summary and their fingerprint;
+- such an item's row goes too when nothing refers to it (no alert, no outbox row, no analyst's
+  judgment, not pending);
   its (feed, key) moves to `seen_keys` first, in the same transaction, so a feed that still lists
   it never makes it new again: nothing alerts twice;
 - alerts and outbox rows are kept, and so are the rows of the items they name (title, link, story);
@@ -23,11 +24,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Sequence
 
-from sqlalchemy import delete, exists, inspect, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.engine import Connection
 
 from flows.config import Settings
-from flows.store.schema import alerts, items, maintenance, outbox, seen_keys, utcnow
+from flows.store.schema import alerts, feedback, item_texts, items, maintenance, outbox, seen_keys, utcnow
 from flows.store.state import Store
 
 CHUNK = 1000
@@ -57,31 +58,13 @@ def cutoff_for(settings: Settings, now: datetime | None = None) -> datetime | No
 
 
 def drop_texts(conn: Connection, ids: Sequence[int]) -> int:
-    """Forget the article texts of ``ids``; returns how many items had one. The one function to
-    adapt if texts move: today they live in `items.text` (the feed's summary in `items.summary`),
-    and a table of their own (any table with `item_id` and `text` columns) is emptied too."""
-    cols = items.c
-    had = 0
-    if "text" in cols:
-        had = conn.execute(update(items).where(cols.id.in_(ids), cols.text.is_not(None))
-                           .values(text=None)).rowcount or 0
-    conn.execute(update(items).where(cols.id.in_(ids)).values(summary=None, fingerprint=None))
-    for table in _text_tables(conn):
-        had += conn.exec_driver_sql(
-            f"DELETE FROM {table} WHERE item_id IN ({','.join(str(int(i)) for i in ids)})").rowcount or 0
+    """Forget the article texts of ``ids`` (their table since migration 6; `items.text` too, for a
+    row written before it), summaries and fingerprints; returns how many items had a text."""
+    had = conn.execute(delete(item_texts).where(item_texts.c.item_id.in_(ids))).rowcount or 0
+    had += conn.execute(update(items).where(items.c.id.in_(ids), items.c.text.is_not(None))
+                        .values(text=None)).rowcount or 0
+    conn.execute(update(items).where(items.c.id.in_(ids)).values(summary=None, fingerprint=None))
     return had
-
-
-def _text_tables(conn: Connection) -> list[str]:
-    names = []
-    insp = inspect(conn)
-    for name in insp.get_table_names():
-        if name in ("items", "alerts", "outbox"):
-            continue
-        cols = {c["name"] for c in insp.get_columns(name)}
-        if "item_id" in cols and "text" in cols:
-            names.append(name)
-    return names
 
 
 def prune(store: Store, settings: Settings, now: datetime | None = None,
@@ -94,7 +77,7 @@ def prune(store: Store, settings: Settings, now: datetime | None = None,
     if cutoff is None:
         return report
     _ensure_auto_vacuum(store)
-    referenced = exists().where(alerts.c.item_id == items.c.id)
+    referenced = exists().where(alerts.c.item_id == items.c.id) | exists().where(feedback.c.item_id == items.c.id)
     queued = exists().where(outbox.c.item_id == items.c.id)
     last = 0
     while True:
@@ -111,9 +94,6 @@ def prune(store: Store, settings: Settings, now: datetime | None = None,
             if gone:
                 _insert_ignore(conn, seen_keys, [{"feed_id": r.feed_id, "key": r.key, "pruned_at": utcnow()}
                                                  for r in gone])
-                gone_ids = ",".join(str(int(r.id)) for r in gone)
-                for table in _text_tables(conn):  # any row naming the item, before the item itself
-                    conn.exec_driver_sql(f"DELETE FROM {table} WHERE item_id IN ({gone_ids})")
                 conn.execute(delete(items).where(items.c.id.in_([r.id for r in gone])))
                 report.items_removed += len(gone)
                 report.keys_kept += len(gone)

@@ -6,8 +6,11 @@ Rules, in order (pyarabic first, own code only where it falls short):
    ``araby.strip_tatweel`` (kashida ـ).
 2. Own character table (pyarabic leaves these alone or treats them differently):
    Farsi yeh ی (U+06CC) and alef maqsura ى → ي; Farsi kaf ک (U+06A9) → ك; the superscript
-   alef ٰ is dropped; zero-width characters (ZWSP, ZWNJ, ZWJ, LRM/RLM, bidi embeddings and
-   isolates, BOM, soft hyphen) are dropped; Arabic-Indic ٠-٩ and Persian ۰-۹ digits → 0-9.
+   alef ٰ is dropped; every Default_Ignorable_Code_Point (Unicode's DerivedCoreProperties: soft
+   hyphen, ZWSP/ZWNJ/ZWJ, LRM/RLM/ALM, bidi embeddings and isolates, word joiner and invisible
+   operators, CGJ, Mongolian and other fillers, variation selectors, BOM, tag characters …) is
+   dropped, so invisible characters inside a word cannot hide it; Arabic-Indic ٠-٩, Persian ۰-۹
+   and every other script's decimal digits → 0-9; fullwidth/small/heavy plus signs → +.
    Presentation forms (ﻻ, ﺍ …) are folded with NFKC, only when present.
 3. Hamza and alef: ``araby.normalize_hamza(method="tasheel")`` (أ إ آ → ا, ؤ → و, ئ → ي), then
    ``araby.normalize_alef`` (ٱ → ا). ``normalize_alef`` would also turn ى into ا; that is why ى
@@ -43,28 +46,33 @@ _OWN_TABLE: dict[int, str | None] = {
     0x06AA: "ك",  # swash kaf
     0x0670: None,  # superscript (dagger) alef
     0x0621: None,  # bare hamza (applied after pyarabic; see _post)
-    0x00AD: None,  # soft hyphen
-    0x200B: None,
-    0x200C: None,  # ZWNJ
-    0x200D: None,  # ZWJ
-    0x200E: None,
-    0x200F: None,
-    0x202A: None,
-    0x202B: None,
-    0x202C: None,
-    0x202D: None,
-    0x202E: None,
-    0x2066: None,
-    0x2067: None,
-    0x2068: None,
-    0x2069: None,
-    0xFEFF: None,
 }
 for _i in range(10):
     _OWN_TABLE[0x0660 + _i] = str(_i)  # Arabic-Indic
     _OWN_TABLE[0x06F0 + _i] = str(_i)  # Persian / extended Arabic-Indic
 
 _PRE_TABLE = {k: v for k, v in _OWN_TABLE.items() if k != 0x0621}
+
+# Default_Ignorable_Code_Point, from Unicode's DerivedCoreProperties.txt (stable since Unicode 6;
+# tests/test_normalize.py checks it against the `regex` module's \p{Default_Ignorable_Code_Point}).
+# Invisible when rendered, so a publisher can put them inside a word: they are dropped, one
+# character to none (the index map stays a drop-only map).
+_IGNORABLE_BMP = (
+    "\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+)
+_IGNORABLE_ASTRAL = "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
+IGNORABLE_RE = _IGNORABLE_RE = re.compile(f"[{_IGNORABLE_BMP}{_IGNORABLE_ASTRAL}]")
+
+# Decimal digits of any other script (fullwidth, Devanagari, Bengali, …) -> 0-9; plus signs
+# (fullwidth, small, heavy) -> "+": "٢+٢", "２＋２" and "२+२" all read 2+2.
+_OTHER_DIGIT_RE = re.compile(r"(?![0-9])\d|[\uff0b\ufe62\u2795]")
+
+
+def _ascii_digit(m: re.Match[str]) -> str:
+    c = m.group(0)
+    return "+" if c in "\uff0b\ufe62\u2795" else str(unicodedata.decimal(c))
+
 
 _PRESENTATION_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe]")
 # A sentence mark glued to a following letter (not a decimal point between digits).
@@ -79,6 +87,11 @@ _PRE_ITEMS = tuple((chr(k), v or "") for k, v in _PRE_TABLE.items())
 # Characters outside these blocks (ASCII but A-Z, Latin-1 punctuation, Arabic, general
 # punctuation) may be presentation forms or have a lower case; a text without them needs neither.
 _NOT_PLAIN_RE = re.compile("[^\x00-\x40\x5b-\x7f\xa0-\xbf\u0600-\u06ff\u2000-\u206f]")
+# The same blocks without their ignorable characters: one scan finds a text that is plain and free
+# of ignorables (the common case), which then skips both checks below.
+_SUSPECT_RE = re.compile(
+    "[^\x00-\x40\x5b-\x7f\xa0-\xac\xae-\xbf\u0600-\u061b\u061d-\u06ff\u2000-\u200a\u2010-\u2029\u202f-\u205f]"
+)
 
 
 def _chars(text: str) -> str:
@@ -87,9 +100,16 @@ def _chars(text: str) -> str:
     Each pyarabic call is guarded by a cheap presence test (its result is the same; pyarabic's
     own checks are Python loops over every character, too slow for every article).
     """
-    plain = _NOT_PLAIN_RE.search(text) is None
+    if _SUSPECT_RE.search(text) is None:
+        plain = True
+    else:
+        plain = _NOT_PLAIN_RE.search(text) is None
+        if _IGNORABLE_RE.search(text):
+            text = _IGNORABLE_RE.sub("", text)
     if not plain and _PRESENTATION_RE.search(text):
         text = _PRESENTATION_RE.sub(_nfkc, text)
+    if not plain:
+        text = _OTHER_DIGIT_RE.sub(_ascii_digit, text)
     m = _TASHKEEL_RE.search(text)
     if m:
         # pyarabic from the first mark on: its is_vocalized() loop then stops at once
@@ -134,7 +154,8 @@ _CHAR_CACHE: dict[str, str] = {}
 # equals the per-character mapping.
 _EXPANDING_RE = re.compile("[\ufb50-\ufdff\ufe70-\ufefe\u0130\u03a3]")
 _DROPPED_RE = re.compile(
-    "[\u0640" + "".join(araby.TASHKEEL) + "".join(chr(k) for k, v in _OWN_TABLE.items() if not v) + "]"
+    "[\u0640" + "".join(araby.TASHKEEL) + "".join(chr(k) for k, v in _OWN_TABLE.items() if not v)
+    + _IGNORABLE_BMP + "]"
 )
 
 
@@ -155,7 +176,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
             idx.extend(range(last, d))
             last = d + 1
         idx.extend(range(last, n))
-        if len(idx) != len(s):  # cannot happen; the per-character mapping below is the reference
+        if len(idx) != len(s):  # an ignorable above U+FFFF; the per-character mapping is the reference
             idx = []
     if not idx and text:
         cc = _CHAR_CACHE

@@ -1,0 +1,182 @@
+"""The matcher: compiled topics and :meth:`Matcher.match` (zones, scan, rules, evidence).
+
+Rules:
+- ``match`` normalizes the text once, keeps the counted lines (:mod:`flows.match.zones`), scans
+  them for term hits (:mod:`flows.match.scan`), evaluates only rules with a hit
+  (:mod:`flows.match.rules`), scores each topic (the sum of the weights of its rules that fired;
+  it fires when the score reaches its threshold) and quotes evidence
+  (:mod:`flows.match.evidence`).  Rules alike across topics are evaluated once per article.
+- Loading is loud: any invalid field, unknown key, unknown variant set or term that normalizes
+  to nothing raises :class:`flows.errors.ConfigError` naming file, topic and key.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+from pydantic import ValidationError
+
+from flows.errors import ConfigError
+from flows.match.compiler import _Compiler
+from flows.match.knowledge import DEFAULT_KNOWLEDGE, load_knowledge
+from flows.match.evidence import _EvidenceBuilder
+from flows.match.loading import _config_error, _load_yaml
+from flows.match.model import _Entry, _Node, _Topic
+from flows.match.results import Evidence, TopicMatch
+from flows.match.rules import _Firing, _eval_rule
+from flows.match.scan import _Scanner
+from flows.match.schema import TopicsFile, VariantsFile
+from flows.match.zones import _zones
+from flows.text.normalize import normalize
+
+__all__ = ["Matcher"]
+
+
+class Matcher(_Scanner, _EvidenceBuilder):
+    """Compiled topics; :meth:`match` is pure and thread-safe apart from a token cache."""
+
+    def __init__(self, topics: list[_Topic], keys: dict[str, int], root: _Node, term_text: list[str]) -> None:
+        self._topics = topics
+        self._keys = keys
+        self._has_roots = any(k.startswith("~") for k in keys)
+        self._root = root.children
+        self._term_text = term_text
+        self._cache: dict[str, tuple[frozenset[int], ...]] = {}
+        self._word_cache: dict[str, tuple[frozenset[int], ...]] = {}
+        self._span_cache: dict[str, tuple[tuple[int, int], ...]] = {}
+        self._text_word_cache: dict[str, tuple[_Entry, ...]] = {}
+        self._entries: dict[frozenset[int], _Entry] = {}
+        # term id -> rules using it in a group: lets match() look only at rules with hits
+        index: dict[int, set[tuple[int, int]]] = {}
+        for ti, t in enumerate(topics):
+            for ri, r in enumerate(t.rules):
+                for g in r.groups:
+                    for term in g.terms:
+                        index.setdefault(term, set()).add((ti, ri))
+        self._rule_index = {k: tuple(sorted(v)) for k, v in index.items()}
+
+    # ----------------------------------------------------------------- loading
+
+    @classmethod
+    def from_config_dir(cls, config_dir: pathlib.Path) -> "Matcher":
+        config_dir = pathlib.Path(config_dir)
+        topics_path = config_dir / "topics.yaml"
+        raw = _load_yaml(topics_path)
+        try:
+            spec = TopicsFile.model_validate(raw)
+        except ValidationError as exc:
+            raise _config_error(topics_path, exc, raw) from None
+        vspec: VariantsFile | None = None
+        variants_path: pathlib.Path | None = None
+        if spec.variants:
+            variants_path = config_dir / spec.variants
+            vraw = _load_yaml(variants_path)
+            try:
+                vspec = VariantsFile.model_validate(vraw)
+            except ValidationError as exc:
+                raise _config_error(variants_path, exc, vraw) from None
+        knowledge_path: pathlib.Path | None = None
+        if spec.knowledge:
+            knowledge_path = config_dir / spec.knowledge
+            if not knowledge_path.exists() and spec.knowledge == "knowledge.yaml":
+                knowledge_path = DEFAULT_KNOWLEDGE  # a config directory without one uses raqib's own
+        return cls._build(spec, topics_path, vspec, variants_path, knowledge_path, lazy_roles=False)
+
+    @classmethod
+    def from_spec(cls, spec: TopicsFile, variants: VariantsFile | None = None,
+                  source: str = "<topics>", knowledge: pathlib.Path | None = None) -> "Matcher":
+        """Build from already validated specs (used by the benchmark and tests); the knowledge file
+        is ``knowledge`` or, when the spec names one, raqib's own."""
+        if knowledge is None and spec.knowledge:
+            knowledge = DEFAULT_KNOWLEDGE
+        return cls._build(spec, pathlib.Path(source), variants, None, knowledge, lazy_roles=True)
+
+    @classmethod
+    def _build(cls, spec: TopicsFile, topics_path: pathlib.Path, vspec: VariantsFile | None,
+               variants_path: pathlib.Path | None, knowledge_path: pathlib.Path | None,
+               lazy_roles: bool) -> "Matcher":
+        """Compile; with ``lazy_roles`` a role (whose titles may name variant sets) is compiled only
+        when a rule names it, so specs with variant sets of their own can use the knowledge."""
+        forms = {n: list(s.forms) for n, s in (vspec.sets.items() if vspec else ())}
+        auto = {n for n, s in (vspec.sets.items() if vspec else ()) if s.auto}
+        origins: dict[str, tuple[str, list[str]]] = {}
+        lazy: frozenset[str] = frozenset()
+        if knowledge_path is not None:
+            ksets, kauto, kkeys = load_knowledge(knowledge_path)
+            for name in ksets:
+                if name in forms:
+                    raise ConfigError(str(knowledge_path), kkeys[name][0].split(".")[0] + "." + name,
+                                      f"id {name!r} is also a variant set of {variants_path or 'the variants'}")
+            forms.update(ksets)
+            auto |= kauto
+            origins = {n: (str(knowledge_path), k) for n, k in kkeys.items()}
+            if lazy_roles:
+                lazy = frozenset(ksets) - kauto
+        typos = frozenset(n for n, s in (vspec.sets.items() if vspec else ()) if s.typos)
+        return _Compiler(topics_path, variants_path, forms, auto, origins, lazy, typos).compile(spec)
+
+    @property
+    def topic_ids(self) -> list[str]:
+        return [t.id for t in self._topics]
+
+    def topic_name(self, topic_id: str) -> str:
+        for t in self._topics:
+            if t.id == topic_id:
+                return t.name
+        raise KeyError(topic_id)
+
+    def baseline_terms(self) -> dict[str, tuple[str, ...]]:
+        """The plain keyword list of each topic (``baseline`` in topics.yaml) for backtests."""
+        return {t.id: t.baseline for t in self._topics}
+
+    # ----------------------------------------------------------------- evaluation
+
+    def match(self, text: str, title: str | None = None) -> list[TopicMatch]:
+        orig_lines = text.split("\n")
+        norm_lines = normalize(text).split("\n")
+        if len(norm_lines) != len(orig_lines):  # cannot happen: normalize keeps newlines
+            norm_lines = [normalize(x) for x in orig_lines]
+        counted: list[tuple[int, str, str]] = []
+        if title and title.strip():
+            counted.append((-1, "title", normalize(" ".join(title.split()))))
+        counted.extend((i, z, norm_lines[i]) for i, z in _zones(norm_lines))
+        doc = self._scan(counted)
+        if not doc.hits:
+            return []
+        candidates: set[tuple[int, int]] = set()
+        for term in doc.hits:
+            candidates.update(self._rule_index.get(term, ()))
+        if not candidates:
+            return []
+        by_topic: dict[int, list[int]] = {}
+        for ti, ri in candidates:
+            by_topic.setdefault(ti, []).append(ri)
+        out: list[TopicMatch] = []
+        title_line = (title or "").strip()
+        mapped: dict[int, tuple[str, list[int]]] = {}
+        spans_of: dict[int, list[tuple[int, int]]] = {}
+        bounds_of: dict[int, list[tuple[int, int]]] = {}
+        fired_by_sig: dict[tuple, list[_Firing]] = {}  # rules alike (across topics) fire alike
+        evidence_of: dict[tuple, tuple[Evidence, ...]] = {}
+        for ti in sorted(by_topic):
+            topic = self._topics[ti]
+            score = 0.0
+            firings: list[_Firing] = []
+            sigs = []
+            for ri in sorted(by_topic[ti]):
+                rule = topic.rules[ri]
+                fired = fired_by_sig.get(rule.sig)
+                if fired is None:
+                    fired = fired_by_sig[rule.sig] = _eval_rule(rule, doc)
+                if fired:
+                    score += rule.weight
+                    firings.extend(fired)
+                    sigs.append(rule.sig)
+            if score >= topic.threshold - 1e-9:
+                key = tuple(sigs)
+                ev = evidence_of.get(key)
+                if ev is None:
+                    ev = evidence_of[key] = self._evidence(firings, doc, orig_lines, title_line, mapped,
+                                                           spans_of, bounds_of)
+                out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
+        return out

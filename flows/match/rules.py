@@ -1,0 +1,145 @@
+"""Rule evaluation over a scanned document.
+
+Rules:
+- A group's hits are its terms' hits minus those overlapping one of its ``unless`` phrases.
+- A rule fires when every group has a hit inside one window (sentence, paragraph, article, or
+  N words around the first group's hit in the same paragraph); a group's own window tightens
+  it around the anchor.  An ``exclude`` term in its window (the unit, or N words of any chosen
+  phrase in the same paragraph, or of the anchor's hit with ``around: anchor``) vetoes the firing.
+- A firing is (sentences of its anchors, all its hits); anchors of one window merge into one
+  firing (number windows fire per anchor).
+"""
+
+from __future__ import annotations
+
+from flows.match.model import _Doc, _END, _Group, _Hit, _PARA, _Rule, _SENT, _START
+from flows.match.schema import Window
+
+def _unit(h: _Hit, window: Window) -> int:
+    if window == "sentence":
+        return h[_SENT]
+    if window == "paragraph":
+        return h[_PARA]
+    return 0
+
+
+_Firing = tuple[frozenset[int], list[_Hit]]
+
+
+def _near(a: _Hit, hs: list[_Hit], w: Window) -> list[_Hit]:
+    """The hits of ``hs`` inside window ``w`` around ``a`` (in order)."""
+    if isinstance(w, int):
+        para, start = a[_PARA], a[_START]
+        return [h for h in hs if h[_PARA] == para and -w <= h[_START] - start <= w]
+    if w == "sentence":
+        sent = a[_SENT]
+        return [h for h in hs if h[_SENT] == sent]
+    if w == "paragraph":
+        para = a[_PARA]
+        return [h for h in hs if h[_PARA] == para]
+    return hs
+
+
+def _group_hits(g: _Group, doc: _Doc) -> list[_Hit]:
+    """Hits of a group's terms, without those overlapping one of its ``unless`` phrases."""
+    key = (g.terms, g.unless)
+    hs = doc.group_hits.get(key)
+    if hs is not None:
+        return hs
+    dh = doc.hits
+    hit_terms = doc.hit_terms
+    hs = [h for t in g.terms & hit_terms for h in dh[t]]
+    if hs and g.unless and not g.unless.isdisjoint(hit_terms):
+        masks: dict[int, list[_Hit]] = {}
+        for t in g.unless & hit_terms:
+            for u in dh[t]:
+                masks.setdefault(u[_SENT], []).append(u)
+        if masks:
+            hs = [h for h in hs if h[_SENT] not in masks
+                  or not any(u[_START] <= h[_END] and h[_START] <= u[_END] for u in masks[h[_SENT]])]
+    doc.group_hits[key] = hs
+    return hs
+
+
+def _by_unit(hs: list[_Hit], w: Window) -> dict[int, list[_Hit]] | None:
+    """Hits by sentence (window "sentence") or paragraph (a paragraph or a number of words);
+    None for "article"."""
+    if w == "article":
+        return None
+    f = _SENT if w == "sentence" else _PARA
+    out: dict[int, list[_Hit]] = {}
+    for h in hs:
+        out.setdefault(h[f], []).append(h)
+    return out
+
+
+def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
+    """Firings of a rule: (sentences of the first group's hits, all hits inside the window)."""
+    hit_terms = doc.hit_terms
+    for g in rule.groups:
+        if g.terms.isdisjoint(hit_terms):
+            return []
+    group_hits: list[list[_Hit]] = []
+    for g in rule.groups:
+        hs = _group_hits(g, doc)
+        if not hs:
+            return []
+        group_hits.append(hs)
+    dh = doc.hits
+    ex_hits = [[h for t in ex.terms & hit_terms for h in dh[t]] for ex in rule.excludes]
+    any_ex = any(ex_hits)
+    firings: list[_Firing] = []
+    w = rule.window
+    int_window = isinstance(w, int)
+    unit_field = _SENT if w == "sentence" else _PARA
+    rest = [(g.window, hs, _by_unit(hs, w)) for g, hs in zip(rule.groups[1:], group_hits[1:])]
+    seen_units: set[int] = set()
+    for anchor in group_hits[0]:
+        chosen = [anchor]
+        u = anchor[unit_field]
+        for gw, hs, by_unit in rest:
+            near = hs if by_unit is None else by_unit.get(u)
+            if near and int_window:
+                start = anchor[_START]
+                near = [h for h in near if -w <= h[_START] - start <= w]
+            if gw is not None and near:
+                near = _near(anchor, near, gw)
+            if not near:
+                break
+            chosen.extend(near)
+        else:
+            if any_ex and _vetoed(rule, ex_hits, chosen):
+                continue
+            if int_window:
+                firings.append((frozenset((anchor[_SENT],)), chosen))
+                continue
+            unit = _unit(anchor, w)
+            if unit in seen_units:
+                # same window already fired: add this anchor's hits to it
+                for i, (sents, hits) in enumerate(firings):
+                    if _unit(hits[0], w) == unit:
+                        firings[i] = (sents | {anchor[_SENT]}, hits + chosen)
+                        break
+                continue
+            seen_units.add(unit)
+            firings.append((frozenset((anchor[_SENT],)), chosen))
+    return firings
+
+
+def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
+    for ex, hs in zip(rule.excludes, ex_hits):
+        if not hs:
+            continue
+        w = ex.window
+        if isinstance(w, int):
+            near = chosen[:1] if ex.around == "anchor" else chosen
+            for h in hs:
+                if any(h[_PARA] == c[_PARA] and (abs(h[_START] - c[_START]) <= w or abs(h[_END] - c[_END]) <= w
+                                                 or abs(h[_START] - c[_END]) <= w or abs(h[_END] - c[_START]) <= w)
+                       for c in near):
+                    return True
+        else:
+            units = {_unit(c, w) for c in chosen}
+            if any(_unit(h, w) in units for h in hs):
+                return True
+    return False

@@ -1,0 +1,74 @@
+"""Zoning: which lines of an extracted article count, and which is the title.
+
+Rules:
+- The first counted line is the title, the others are body.
+- Page furniture never counts: breadcrumbs and lines of fewer than three words, the ``المصدر``
+  source line and the ``كلمات دلالية`` tag line, related-headline blocks ("إقرأ أيضاً",
+  "مقالات مشابهة", "مقالات ذات صلة", "الأكثر قراءة", …) and everything after them (until a long
+  prose paragraph of at least _LONG_PROSE words ending a sentence), inline "اقرأ أيضا: …" teasers
+  and bullet lines ("  • …") that read like headlines (no sentence-final punctuation).
+- Only line ends are looked at for sentence-final punctuation.
+"""
+
+from __future__ import annotations
+
+import re
+
+_RELATED_RE = re.compile(
+    r"^\W*(?:اقرا ايضا|اقرا كذلك|اقرا المزيد|شاهد ايضا|طالع ايضا|تابع ايضا|مقالات مشابهه|مقالات ذات صله"
+    r"|اخبار ذات صله|اخبار مشابهه|اخبار متعلقه|مواضيع ذات صله|موضوعات ذات صله|موضوعات متعلقه"
+    r"|مواضيع متعلقه|الاكثر قراه|الاكثر مشاهده|الاكثر تداولا|قد يهمك|اخترنا لك|روابط ذات صله"
+    r"|المزيد من الاخبار|اخر الاخبار|ذات صله|related)\b\W*(.*)$"
+)
+_SOURCE_RE = re.compile(r"^\W*(?:المصدر|مصدر الخبر|source)\b")
+_TAGS_RE = re.compile(r"^\W*(?:كلمات دلاليه|الكلمات الدلاليه|كلمات مفتاحيه|الكلمات المفتاحيه|الوسوم|وسوم|tags)\b")
+_FURNITURE_RE = re.compile(
+    r"^\W*(?:الرييسيه|زر الذهاب|انتهي\b|تم نشره|نشر الخبر|نشر بتاريخ|تاريخ النشر|ادارة الموقع|ادارة الموقع"
+    r"|الموقع\s*:|الكاتب\s*:|شارك\b|تابعونا|تابعنا|اشترك)"
+)
+_BULLET_RE = re.compile(r"^\s*[•·▪●◦■►*\-–—]\s*")
+_ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
+_LONG_PROSE = 20
+
+
+def _ends_sentence(s: str) -> bool:
+    """``_ENDS_SENTENCE_RE.search(s)``, looking only at the trailing non-word characters."""
+    i = len(s)
+    while i and not (s[i - 1].isalnum() or s[i - 1] == "_"):  # \w is alphanumeric or _
+        i -= 1
+    return _ENDS_SENTENCE_RE.search(s, i) is not None
+
+
+def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
+    """Counted lines of a document: (line index, zone) with zone "title" or "body"."""
+    out: list[tuple[int, str]] = []
+    tail = False
+    have_title = False
+    for i, line in enumerate(norm_lines):
+        s = line.strip()
+        if not s:
+            continue
+        ntok = len(s.split(None, _LONG_PROSE))  # only compared with 3 and _LONG_PROSE
+        m = _RELATED_RE.match(s)
+        if m:
+            if not m.group(1).strip():
+                tail = True  # a header alone: a block of other headlines follows
+            continue
+        if _SOURCE_RE.match(s) or _TAGS_RE.match(s):
+            tail = True
+            continue
+        if tail:
+            if ntok >= _LONG_PROSE and _ends_sentence(s) and not _BULLET_RE.match(s):  # long prose
+                tail = False
+            else:
+                continue
+        if _FURNITURE_RE.match(s) or ntok < 3:
+            continue
+        if _BULLET_RE.match(s) and not _ends_sentence(s):
+            continue
+        if not have_title:
+            out.append((i, "title"))
+            have_title = True
+        else:
+            out.append((i, "body"))
+    return out
