@@ -16,7 +16,7 @@ from flows.alerts import feedback_links as fl
 from flows.replay.httpserve import free_port
 from flows.store.feedback import FeedbackLog
 from flows.web.serve import start_archive_thread
-from tests.archive_fixtures import MISSED_PATH, alerted, fill_state, seed_site
+from tests.archive_fixtures import MISSED_PATH, alerted, filled_copy, shared_site
 
 FEEDBACK_KEY = "archive-test-key-7b1e0c5d9a2f4e68"
 MAIL_PASSWORD = "Pa55-word-of-the-mailbox"
@@ -25,7 +25,7 @@ MAIL_PASSWORD = "Pa55-word-of-the-mailbox"
 @pytest.fixture
 def page(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(fl.KEY_ENV, FEEDBACK_KEY)
-    site = seed_site()
+    site = shared_site()
     (config_dir / "alerts.yaml").write_text(
         f"channels:\n  - name: mail\n    url: 'mailto://analyst:{MAIL_PASSWORD}@127.0.0.1:1?from=raqib@example.org&to=desk@example.org'\n",
         encoding="utf-8")
@@ -33,7 +33,7 @@ def page(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
     settings.write_text(settings.read_text(encoding="utf-8")
                         + f"\nallow_hosts: ['{site.base_url.split('//', 1)[1]}']\n"
                         + "feedback:\n  base_url: https://raqib.example.org\n", encoding="utf-8")
-    store = fill_state(tmp_path / "state", config_dir, site)
+    store = filled_copy(tmp_path / "state", config_dir)
     port = free_port()
     server = start_archive_thread(config_dir, tmp_path / "state", port=port)
     bodies: list[str] = []
@@ -56,7 +56,6 @@ def page(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
 
     yield Page()
     server.should_exit = True
-    site.stop()
     # No answer of the whole test carried a secret.
     for body in bodies:
         assert FEEDBACK_KEY not in body and MAIL_PASSWORD not in body
