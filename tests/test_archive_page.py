@@ -46,17 +46,17 @@ def page(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
 
         def get(self, path: str, **kw) -> httpx.Response:
             r = httpx.get(self.base + path, **kw)
-            bodies.append(r.text)
+            bodies.append(r.text + str(r.headers))
             return r
 
         def post(self, path: str, data: dict[str, str], **kw) -> httpx.Response:
             r = httpx.post(self.base + path, data=data, **kw)
-            bodies.append(r.text)
+            bodies.append(r.text + str(r.headers))
             return r
 
     yield Page()
     server.should_exit = True
-    # No answer of the whole test carried a secret.
+    # No answer (body or header) of the whole test carried a secret.
     for body in bodies:
         assert FEEDBACK_KEY not in body and MAIL_PASSWORD not in body
     store.close()
