@@ -1,4 +1,9 @@
-"""Benchmark of flows.alerts.stories on pairs built from the seeds: precision, recall, similarity ranges, speed.
+"""Benchmark of flows.alerts.stories: the written set of rewrites, pairs built from the seeds, cost.
+
+Figures: on ``tests/data/stories`` (texts written for raqib) the same-report pairs recognised, the
+different reports of one event merged (and marked as updates), the pairs of different events
+merged; on pairs built from the seeds precision and recall; the fingerprint's cost per article; the
+lookup's cost with 1,000, 10,000 and 100,000 items in the story window.
 
 Rules:
 - positives, for each seed: a syndicated copy (new headline, dateline, another outlet's footer and
@@ -15,9 +20,9 @@ Run: ``python bench/bench_stories.py`` from the repository root.
 
 from __future__ import annotations
 
+import csv
 import random
 import re
-import statistics
 import sys
 import time
 from dataclasses import dataclass
@@ -27,7 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from flows.alerts.stories import SAME_STORY_THRESHOLD, fingerprint, same_story, similarity  # noqa: E402
+from flows.alerts.stories import SAME_EVENT, SAME_REPORT, SAME_REPORT_AT, Fingerprint, compare, fingerprint  # noqa: E402
+from flows.alerts.story_index import StoryIndex  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 RNG_SEED = 20241101
@@ -195,12 +201,85 @@ def build_pairs() -> list[Pair]:
     return pairs
 
 
+SET = ROOT / "tests" / "data" / "stories"
+
+
+def eval_set() -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The written evaluation set: texts by id, and every pair with its relation."""
+    docs = {p.stem: p.read_text(encoding="utf-8") for p in sorted((SET / "docs").glob("*.txt"))}
+    with open(SET / "pairs.csv", encoding="utf-8") as f:
+        return docs, list(csv.DictReader(f))
+
+
+def set_figures(docs: dict[str, str], pairs: list[dict[str, str]]) -> dict[str, object]:
+    """Recall, merges and updates on the set (the targets of tests/test_stories.py)."""
+    fps = {k: fingerprint(v) for k, v in docs.items()}
+    out: dict[str, object] = {}
+    for rel in ("same_report", "same_event", "different_event"):
+        got = [compare(fps[r["a"]], fps[r["b"]]) for r in pairs if r["relation"] == rel]
+        out[rel] = (len(got), sum(v.relation == SAME_REPORT for v in got), sum(v.relation == SAME_EVENT for v in got))
+    return out
+
+
+def _window(fps: list[Fingerprint], size: int, rng: random.Random) -> StoryIndex:
+    """A window of ``size`` synthetic items, each of about as many stems as a real article, drawn
+    from a Zipf-like vocabulary of 300,000 stems (rank r with probability ~1/r). Its head is the
+    real stems found in 3 or more of ``fps`` (common words, by document frequency); the other
+    real stems (names, places, the rarer words) sit at random ranks, like any other word; the
+    real fingerprints are in the window once each (the lookups' true matches)."""
+    df: dict[int, int] = {}
+    for fp in fps:
+        for t in fp.terms:
+            df[t] = df.get(t, 0) + 1
+    head = sorted((t for t in df if df[t] >= 3), key=lambda t: -df[t])
+    vocab = list(head)
+    seen = set(df)
+    while len(vocab) < 300_000 - (len(df) - len(head)):
+        t = rng.getrandbits(32)
+        if t not in seen:
+            seen.add(t)
+            vocab.append(t)
+    for t in df:
+        if df[t] < 3:
+            vocab.insert(rng.randrange(len(head), len(vocab)), t)
+    index = StoryIndex()
+    for i, fp in enumerate(fps):
+        index.add(i, i, fp)
+    lengths = [len(fp.terms) for fp in fps]
+    for i in range(size - len(fps)):
+        want = lengths[i % len(lengths)]
+        terms = {vocab[int(len(vocab) ** rng.random()) - 1] for _ in range(want)}
+        index.add(10_000_000 + i, 10_000_000 + i, Fingerprint(tuple(sorted(terms)), (), (), ()))
+    return index
+
+
+def lookup_cost(fps: list[Fingerprint], queries: list[tuple[Fingerprint, int]]) -> list[tuple[int, float, float, int]]:
+    """(window size, CPU ms per lookup, rows compared per lookup, queries that found their original)
+    at 1k, 10k and 100k items; ``queries`` are (rewrite, row of its original in ``fps``)."""
+    rows = []
+    for size in (1_000, 10_000, 100_000):
+        index = _window(fps, size, random.Random(RNG_SEED))
+        compared = sum(len(index.candidates(q)) for q, _ in queries) / len(queries)
+        found = 0
+        for q, want in queries:
+            got = index.match(q)
+            found += got is not None and got.relation == SAME_REPORT and got.item_id == want
+        t0 = time.process_time()
+        reps = 3
+        for _ in range(reps):
+            for q, _ in queries:
+                index.match(q)
+        ms = (time.process_time() - t0) / (reps * len(queries)) * 1000
+        rows.append((size, ms, compared, found))
+    return rows
+
+
 def main() -> None:
     pairs = build_pairs()
     rows = []
     for p in pairs:
-        s = similarity(fingerprint(p.a), fingerprint(p.b))
-        rows.append((p, s, same_story(fingerprint(p.a), fingerprint(p.b))))
+        v = compare(fingerprint(p.a), fingerprint(p.b))
+        rows.append((p, v.similarity, v.relation == SAME_REPORT))
     print(f"{'kind':<26} {'a':<16} {'b':<22} {'expect':<6} {'sim':>6}  verdict")
     for p, s, v in rows:
         mark = "ok" if v == p.same else "WRONG"
@@ -208,39 +287,46 @@ def main() -> None:
     tp = sum(1 for p, _, v in rows if p.same and v)
     fp = sum(1 for p, _, v in rows if not p.same and v)
     fn = sum(1 for p, _, v in rows if p.same and not v)
-    pos = [s for p, s, _ in rows if p.same]
-    neg = [s for p, s, _ in rows if not p.same]
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     print()
-    print(f"threshold {SAME_STORY_THRESHOLD}: pairs {len(rows)} (positives {len(pos)}, negatives {len(neg)})")
-    print(f"precision {precision:.3f}  recall {recall:.3f}  (tp {tp}, fp {fp}, fn {fn})")
-    print(f"positives similarity: min {min(pos):.3f}  median {statistics.median(pos):.3f}")
-    print(f"negatives similarity: max {max(neg):.3f}  median {statistics.median(neg):.3f}")
-    for kind in dict.fromkeys(p.kind for p, _, _ in rows):
-        ss = [s for p, s, _ in rows if p.kind == kind]
-        print(f"  {kind:<26} min {min(ss):.3f}  max {max(ss):.3f}")
+    print(f"seed pairs: {len(rows)}; same report at similarity >= {SAME_REPORT_AT} without a figure or country conflict")
+    print(f"  precision {precision:.3f}  recall {recall:.3f}  (tp {tp}, fp {fp}, fn {fn})")
 
-    # How far the edits can go: minimum similarity over the five seeds per edit strength.
-    seeds = seed_texts()
-    print("robustness (min over the seeds):")
-    for rate in (0.06, 0.10, 0.15, 0.20, 0.30):
-        sims = [similarity(fingerprint(t), fingerprint(edited(t, random.Random(RNG_SEED), rate))) for t in seeds.values()]
-        print(f"  edited, {rate:.0%} of words substituted: {min(sims):.3f}")
-    for keep in (0.65, 0.4, 0.25):
-        sims = [similarity(fingerprint(t), fingerprint(trimmed(t, random.Random(RNG_SEED), keep))) for t in seeds.values()]
-        print(f"  trimmed to {keep:.0%} of the paragraphs: {min(sims):.3f}")
+    docs, set_pairs = eval_set()
+    figs = set_figures(docs, set_pairs)
+    n, same, upd = figs["same_report"]
+    print(f"written set (tests/data/stories, {len(docs)} texts):")
+    print(f"  same-report pairs recognised: {same} of {n} ({same / n:.3f})")
+    n, same, upd = figs["same_event"]
+    print(f"  different reports of one event merged: {same} of {n} ({same / n:.1%}); marked as update: {upd}")
+    n, same, upd = figs["different_event"]
+    print(f"  pairs of different events merged: {same} of {n}; marked as update: {upd}")
 
-    texts = list(seeds.values())
-    reps = 50
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        for t in texts:
+    texts = list(seed_texts().values())
+    written = list(docs.values())
+    for name, group in (("seeds", texts), ("written set", written)):
+        for t in group:  # warm the stemmer's cache as a running pipeline has it
             fingerprint(t)
-    per = (time.perf_counter() - t0) / (reps * len(texts)) * 1000
-    avg_chars = sum(map(len, texts)) / len(texts)
-    print(f"fingerprint(): {per:.2f} ms per article (mean of {reps * len(texts)} calls on the seeds, "
-          f"{avg_chars:.0f} characters on average)")
+        reps = 20
+        t0 = time.process_time()  # CPU time: other processes on a shared machine inflate wall time
+        for _ in range(reps):
+            for t in group:
+                fingerprint(t)
+        per = (time.process_time() - t0) / (reps * len(group)) * 1000
+        avg = sum(map(len, group)) / len(group)
+        print(f"fingerprint(): {per:.3f} ms CPU per article on the {name} ({avg:.0f} characters on average)")
+    # The window holds the seeds and each report's original (version 0); the rewrites look it up.
+    originals = {k: v for k, v in docs.items() if k.endswith("0")}
+    order = list(originals)
+    fps = [fingerprint(t) for t in texts] + [fingerprint(originals[k]) for k in order]
+    row_of = {k[:-1]: len(texts) + i for i, k in enumerate(order)}
+    queries = [(fingerprint(t), row_of[k[:-1]]) for k, t in docs.items()
+               if not k.endswith("0") and k[:-1] in row_of]
+    print(f"story lookup in the window (synthetic items, see _window; {len(queries)} rewrites look up their original):")
+    for size, ms, compared, found in lookup_cost(fps, queries):
+        print(f"  {size:>7,} items: {ms:.3f} ms CPU per lookup, {compared:.1f} rows compared, "
+              f"{found} of {len(queries)} found their original")
 
 
 if __name__ == "__main__":

@@ -24,21 +24,22 @@ from typing import TYPE_CHECKING, Any, Optional
 import typer
 
 from flows.cli_feedback import register as register_feedback_commands
+from flows.cli_feeds import register as register_feed_commands
+from flows.cli_ops import register as register_ops_commands
+from flows.cli_common import CONFIG_OPT, JSON_OPT, NOTIFY_OPT, STATE_OPT, fail
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
 from flows.redact import redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
+    from flows.store.state import Store
 
+# Plain help (rich_markup_mode=None): flags read `--json`, values `--config DIR`.
 # Tracebacks with locals would print config values (channel URLs): main() prints a redacted one.
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None,
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
-
-CONFIG_OPT = typer.Option(Path(os.environ.get("RAQIB_CONFIG", "config")), "--config", help="Config directory.")
-STATE_OPT = typer.Option(Path(os.environ.get("RAQIB_STATE", "state")), "--state", help="State directory (SQLite, Prefect home).")
-JSON_OPT = typer.Option(False, "--json", help="One JSON object a line on stdout; logs on stderr.")
-NOTIFY_OPT = typer.Option(None, "--notify", help="Extra apprise URL for all topics (repeatable).")
 
 
 class _RedactingFormatter(logging.Formatter):
@@ -55,9 +56,21 @@ def _setup_logging(verbose: bool = False) -> None:
     root.propagate = False
 
 
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"raqib: {redact(message)}", err=True)
-    raise typer.Exit(code)
+def _term(text: object) -> str:
+    """Feed or page text for the terminal: one line, no controls (ESC) or bidi controls, no secret."""
+    from flows.alerts.safe import clean
+
+    return clean(redact(str(text if text is not None else "")))
+
+
+def _rich(text: object) -> str:
+    """_term for rich, whose strings are markup: '[link=…]' from a publisher stays text."""
+    from rich.markup import escape
+
+    return escape(_term(text))
+
+
+_fail = fail
 
 
 def _validate(config: Path, notify: list[str] | None) -> "Config":
@@ -65,7 +78,11 @@ def _validate(config: Path, notify: list[str] | None) -> "Config":
     from flows.config import load_config
     from flows.match import Matcher
 
+    from flows.store.dburl import DATABASE_URL_ENV, check_driver, normalize
+
     try:
+        if os.environ.get(DATABASE_URL_ENV, "").strip():
+            check_driver(normalize(os.environ[DATABASE_URL_ENV]))
         cfg = load_config(config, extra_notify_urls=notify)
         Matcher.from_config_dir(config)
     except ConfigError as err:
@@ -80,6 +97,24 @@ def _hint_no_feeds(cfg: "Config") -> None:
                    "(a site or a feed), `raqib feeds import FILE.opml`, or a `- url:` entry under `feeds:`", err=True)
 
 
+def open_store(state: Path, *, must_exist: bool = False) -> "Store":
+    """The state database; errors (missing driver, a state folder that is not there) exit 2.
+
+    ``must_exist``: commands that only read (status) refuse a state folder that does not exist
+    instead of creating an empty database in it."""
+    from flows.store.dburl import DATABASE_URL_ENV
+    from flows.store.state import Store
+
+    if must_exist and not os.environ.get(DATABASE_URL_ENV, "").strip() and not (state / "raqib.db").is_file():
+        where = f"{state}: no such state folder" if not state.is_dir() else f"{state}: no raqib.db in this state folder"
+        _fail(f"{where} (give --state DIR or set RAQIB_STATE, or RAQIB_DATABASE_URL)")
+    try:
+        return Store.open(state)
+    except ConfigError as err:
+        _fail(f"config error: {err}")
+        raise AssertionError("unreachable") from None
+
+
 def _export_notify(notify: list[str] | None) -> None:
     # Extra URLs travel by environment, never as flow parameters (those are stored by Prefect).
     if notify:
@@ -91,16 +126,22 @@ def _export_notify(notify: list[str] | None) -> None:
 def _run_flow(config: Path, state: Path, as_json: bool, feeds: list[dict[str, Any]] | None = None,
               ignore_age: bool = False, allow_hosts: list[str] | None = None,
               all_feeds: bool = False) -> dict[str, Any]:
+    """One cycle: a Prefect flow run when a server is there (`flows.runtime.prefect_api`), else the
+    same cycle in this process without importing Prefect."""
     from flows.alerts import notify as notify_mod
-    from flows.runtime import prepare_prefect_env
+    from flows.runtime import prefect_api
 
-    prepare_prefect_env(state)
     if as_json:
         notify_mod.console_stream = sys.stderr
+    params = dict(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
+                  allow_hosts=allow_hosts, all_feeds=all_feeds)
+    if prefect_api(state) is None:
+        from flows.cycle import ingest_cycle
+
+        return ingest_cycle(**params)
     from flows.ingest import ingest
 
-    return ingest(config_dir=str(config), state_dir=str(state), feeds=feeds, ignore_age=ignore_age,
-                  allow_hosts=allow_hosts, all_feeds=all_feeds)
+    return ingest(**params)
 
 
 def _print_result(result: dict[str, Any], as_json: bool) -> None:
@@ -111,7 +152,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
         return
     for f in result["feeds_list"]:
         if f["status"] == "error":
-            typer.echo(redact(f"feed failed: {f['feed']}: {f['error']}"), err=True)
+            typer.echo(f"feed failed: {_term(f['feed'])}: {_term(f['error'])}", err=True)
     from flows.summary import run_line
 
     typer.echo(f"\n{run_line(result)}.")
@@ -120,7 +161,7 @@ def _print_result(result: dict[str, Any], as_json: bool) -> None:
 @app.command()
 def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
         notify: Optional[list[str]] = NOTIFY_OPT,
-        all_feeds: bool = typer.Option(False, "--all", help="Poll every feed now, not only the ones due.")) -> None:
+        all_feeds: bool = typer.Option(False, "--all", metavar="", help="Poll every feed now, not only the ones due.")) -> None:
     """Run one ingest cycle now over the configured feeds that are due (all of them with --all)."""
     _setup_logging()
     _hint_no_feeds(_validate(config, notify))
@@ -129,10 +170,11 @@ def run(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON
 
 
 @app.command()
-def replay(folder: Path = typer.Argument(Path("seeds"), help="Folder of captured .txt articles."),
+def replay(folder: Path = typer.Argument(Path("seeds"), metavar="DIR", show_default=False,
+                                         help="Folder of captured .txt articles (default: ./seeds)."),
            config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = JSON_OPT,
            notify: Optional[list[str]] = NOTIFY_OPT) -> None:
-    """Serve FOLDER's .txt files as a local news site and feed, and run the pipeline on it."""
+    """Serve DIR's .txt files as a local news site and feed, and run the pipeline on it."""
     _setup_logging()
     if not folder.is_dir():
         _fail(f"{folder}: not a directory")
@@ -168,11 +210,12 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
     """Send today's digest to every digest channel now (once per channel and day)."""
     _setup_logging()
     _validate(config, None)
-    from flows.runtime import prepare_prefect_env
+    from flows.runtime import prefect_api
 
-    prepare_prefect_env(state)
-    from flows.ingest import digest
-
+    if prefect_api(state) is None:
+        from flows.cycle import digest_run as digest
+    else:
+        from flows.ingest import digest
     sent = digest(config_dir=str(config), state_dir=str(state))
     typer.echo(", ".join(f"{k}: {v} stories" for k, v in sent.items()) or "no digest sent")
 
@@ -180,9 +223,7 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
 @app.command()
 def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
     """Feeds (last poll, validators, errors), alerts by delivery state, dead alerts."""
-    from flows.store.state import Store
-
-    store = Store.open(state)
+    store = open_store(state, must_exist=True)
     try:
         data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries(),
                 "latency": store.latency_by_feed()}
@@ -203,20 +244,21 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
         table.add_column(col)
     for f in data["feeds"]:
         validators = "/".join(v for v, k in (("ETag", "etag"), ("Last-Modified", "last_modified")) if f[k]) or "-"
-        table.add_row(f["name"] or f["url"], str(f["last_polled_at"] or "-"), str(f["last_status"] or "-"),
+        table.add_row(_rich(f["name"] or f["url"]), str(f["last_polled_at"] or "-"), _rich(f["last_status"] or "-"),
                       str(f["consecutive_errors"]) + (" (dead)" if f["dead"] else ""),
-                      str(f.get("next_poll_at") or "-"), validators, (f["last_error"] or "")[:80])
+                      str(f.get("next_poll_at") or "-"), validators, _rich((f["last_error"] or "")[:80]))
     console.print(table)
     if data["latency"]:
         lat = Table(title="publication → delivery")
         for col in ("feed", "alerts", "median", "worst"):
             lat.add_column(col)
         for row in data["latency"]:
-            lat.add_row(row["feed"], str(row["alerts"]), _span(row["median_seconds"]), _span(row["worst_seconds"]))
+            lat.add_row(_rich(row["feed"]), str(row["alerts"]), _span(row["median_seconds"]), _span(row["worst_seconds"]))
         console.print(lat)
     console.print("alerts by state: " + (", ".join(f"{k}={v}" for k, v in sorted(data["outbox"].items())) or "none"))
     for d in data["dead"]:
-        console.print(f"dead: channel={d['channel']} attempts={d['attempts']} {d['title']} ({d['last_error']})")
+        console.print(f"dead: channel={_rich(d['channel'])} attempts={d['attempts']} {_rich(d['title'])} "
+                      f"({_rich(d['last_error'])})")
     from flows.cli_feedback import print_precision
 
     print_precision(console, data["precision"])
@@ -227,13 +269,12 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
     """Re-run the current topics over the items in the state; show which alerts a change would add
     or remove, before it goes live. Nothing is written or sent."""
     from flows.match import Matcher
-    from flows.store.state import Store
 
     try:
         matcher = Matcher.from_config_dir(config)
     except ConfigError as err:
         _fail(f"config error: {err}")
-    store = Store.open(state)
+    store = open_store(state, must_exist=True)
     try:
         rows = store.matched_items()
         from flows.cli_feedback import judged_changes_in, print_judged_changes
@@ -250,11 +291,11 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
             ev = [e.to_dict() for e in now[topic].evidence]
             _emit(as_json, {"change": "add", "topic": topic, "title": row["title"], "url": row["link"],
                             "feed": row["feed"], "evidence": ev},
-                  f"+ {topic}: {row['title']} ({row['link']})\n    {ev[0]['sentence'] if ev else ''}")
+                  f"+ {topic}: {_term(row['title'])} ({_term(row['link'])})\n    {_term(ev[0]['sentence']) if ev else ''}")
         for topic in sorted(before - set(now)):
             removed += 1
             _emit(as_json, {"change": "remove", "topic": topic, "title": row["title"], "url": row["link"],
-                            "feed": row["feed"]}, f"- {topic}: {row['title']} ({row['link']})")
+                            "feed": row["feed"]}, f"- {topic}: {_term(row['title'])} ({_term(row['link'])})")
     if not as_json:
         typer.echo(f"{len(rows)} item(s) re-matched: {added} alert(s) would be added, {removed} removed.")
     print_judged_changes(judged, as_json)
@@ -303,10 +344,11 @@ def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
 
 @app.command()
 def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
-          port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
-          interval: Optional[float] = typer.Option(None, help="Minutes between runs (default: settings.yaml, 10)."),
-          host: str = typer.Option("127.0.0.1", "--host", help="Address of the archive page (default loopback only)."),
-          archive_port: int = typer.Option(8470, "--archive-port", help="Port of the archive page (0: no page).")) -> None:
+          port: int = typer.Option(4200, "--port", metavar="N", help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
+          interval: Optional[float] = typer.Option(None, "--interval", metavar="MIN",
+                                                   help="Minutes between runs (default: settings.yaml interval_minutes, 1)."),
+          host: str = typer.Option("127.0.0.1", "--host", metavar="ADDR", help="Address of the archive page (default loopback only)."),
+          archive_port: int = typer.Option(8470, "--archive-port", metavar="N", help="Port of the archive page (0: no page).")) -> None:
     """Serve the scheduled `ingest` (interval) and `digest` (cron) deployments until stopped,
     and the alert archive page beside them."""
     _setup_logging()
@@ -362,9 +404,11 @@ def serve(config: Path = CONFIG_OPT, state: Path = STATE_OPT,
             proc.terminate()
 
 
-# match and backtest live beside the matcher.
+# match and backtest live beside the matcher; feeds in flows.cli_feeds, prune in flows.cli_ops.
 register_topic_commands(app)
 register_feedback_commands(app)  # feedback add / export, and the archive page
+register_feed_commands(app)
+register_ops_commands(app)
 
 
 def main() -> None:

@@ -73,6 +73,8 @@ class ChannelConfig(_Strict):
     # immediate: one message per story as it is found; digest: the day's stories on the digest
     # schedule; both: the two.
     mode: Literal["immediate", "digest", "both"] = "immediate"
+    # The language of the messages' labels and topic names (topics.yaml `names`); Arabic by default.
+    language: Literal["ar", "en"] = "ar"
 
     @field_validator("name")
     @classmethod
@@ -152,6 +154,9 @@ class Settings(_Strict):
     # Copies of one report (wire copy, trimmed or edited rewrites) seen within this window are one
     # story: one alert, listing every outlet.
     story_window_hours: float = 48.0
+    # Items polled longer ago than this lose their article text, and their rows go unless an alert
+    # names them; their keys are kept, so they are never new again (0: keep everything).
+    retention_days: float = Field(30.0, ge=0)
     # The digest deployment: a cron expression in `digest_timezone`, covering `digest_hours`.
     digest_cron: str = "0 7 * * *"
     digest_timezone: str = "Asia/Seoul"
@@ -179,6 +184,7 @@ class Channel(BaseModel):
     topics: list[str] | Literal["all"]
     format: Literal["email", "chat", "text"]
     mode: Literal["immediate", "digest", "both"] = "immediate"
+    language: Literal["ar", "en"] = "ar"
 
     def wants(self, topic: str) -> bool:
         return self.topics == "all" or topic in self.topics
@@ -192,7 +198,8 @@ class Channel(BaseModel):
         return self.mode in ("digest", "both")
 
     def __repr__(self) -> str:  # keep the URL (and its password) out of reprs and tracebacks
-        return f"Channel(name={self.name!r}, topics={self.topics!r}, format={self.format!r}, mode={self.mode!r})"
+        return (f"Channel(name={self.name!r}, topics={self.topics!r}, format={self.format!r}, mode={self.mode!r}, "
+                f"language={self.language!r})")
 
     __str__ = __repr__
 
@@ -287,13 +294,38 @@ def _format_for(url: str, wanted: str) -> Literal["email", "chat", "text"]:
     return "chat"
 
 
+def _missing_config_dir(config_dir: Path) -> str:
+    msg = "config directory does not exist"
+    if not config_dir.is_absolute():
+        msg += f" (relative to the working directory {Path.cwd()})"
+        if not os.environ.get("RAQIB_HOME"):
+            # Prefect workers run the flow in $RAQIB_HOME (prefect.yaml's pull step).
+            msg += "; RAQIB_HOME is not set: export RAQIB_HOME=<the raqib checkout> before `prefect worker start`"
+    return msg
+
+
+def _check_channel_topics(channels: list[ChannelConfig], topics_file: Path, file: str) -> None:
+    """A channel naming a topic that does not exist would silently receive nothing: refuse it."""
+    listed = [(i, ch) for i, ch in enumerate(channels) if ch.topics != "all"]
+    if not listed:
+        return
+    data = _read_yaml(topics_file)  # the matcher validates the file itself; only the ids are read here
+    topics = data.get("topics") if isinstance(data, dict) else None
+    known = [t["id"] for t in topics or [] if isinstance(t, dict) and isinstance(t.get("id"), str)]
+    for i, ch in listed:
+        for topic in ch.topics:
+            if topic not in known:
+                raise ConfigError(file, f"channels[{i}] ({ch.name}).topics",
+                                  f"unknown topic id {topic!r}; {topics_file.name} has: {', '.join(known) or 'none'}")
+
+
 def load_config(config_dir: Path, extra_notify_urls: list[str] | None = None) -> Config:
     """Read and validate every config file of ``config_dir``; check apprise URLs."""
     from flows.alerts.notify import check_url  # apprise is only needed once channels exist
 
     config_dir = Path(config_dir)
     if not config_dir.is_dir():
-        raise ConfigError(str(config_dir), None, "config directory does not exist")
+        raise ConfigError(str(config_dir), None, _missing_config_dir(config_dir))
     feeds_file = config_dir / "feeds.yaml"
     alerts_file = config_dir / "alerts.yaml"
     settings_file = config_dir / "settings.yaml"
@@ -315,7 +347,8 @@ def load_config(config_dir: Path, extra_notify_urls: list[str] | None = None) ->
         if problem:
             raise ConfigError(str(alerts_file), f"channels[{i}] ({ch.name})", problem)
         channels.append(Channel(name=ch.name, url=url, topics=ch.topics, format=_format_for(url, ch.format),
-                                mode=ch.mode))
+                                mode=ch.mode, language=ch.language))
+    _check_channel_topics(alerts.channels, config_dir / "topics.yaml", str(alerts_file))
     env_urls = os.environ.get(NOTIFY_URLS_ENV, "").split()
     for j, url in enumerate([*env_urls, *(extra_notify_urls or [])]):
         source = NOTIFY_URLS_ENV if j < len(env_urls) else "--notify"

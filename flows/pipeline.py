@@ -28,6 +28,8 @@ import httpx
 from flows import failpoints
 from flows.config import Config, FeedConfig
 from flows.sources.fetch import FetchError
+from flows.alerts.stories import earlier_alert_text
+from flows.alerts.names import display_name
 from flows.alerts.feedback_links import alert_links
 from flows.alerts.notify import AlertMessage, TopicEvidence, render, send
 from flows.outcomes import AlertRecord, CycleReport, FeedOutcome  # noqa: F401  (re-exported)
@@ -158,10 +160,12 @@ def deliver_due(store: Store, cfg: Config, log: logging.Logger,
             url=row["link"] or "",
             outlets=store.story_outlets(row["story_id"] or row["item_id"]),
             published=row["published_at"].strftime("%Y-%m-%d %H:%M UTC") if row["published_at"] else None,
-            topics=[TopicEvidence(t, found[t]["name"], found[t]["evidence"]) for t in wanted],
+            topics=[TopicEvidence(t, display_name(cfg.config_dir, t, channel.language, found[t]["name"]),
+                                  found[t]["evidence"]) for t in wanted],
+            update_of=earlier_alert_text(store.earlier_alert(row["item_id"])),
             feedback=alert_links(cfg.settings.feedback, row["item_id"], wanted),
         )
-        ok = send(channel, render(msg, channel.format))
+        ok = send(channel, render(msg, channel.format, channel.language))
         if ok:
             failpoints.hit("after_send")  # the one window: accepted by the channel, not yet recorded
             store.mark_sent(row["id"])

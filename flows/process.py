@@ -5,7 +5,8 @@ Rules:
   match one twice; an item of a worker that died is free again when its claim expires;
 - an item whose page cannot be fetched stays pending and is retried on later cycles; after
   `PAGE_ATTEMPTS` failures (at once when the address guard refused it) it is matched on the
-  feed's own title and summary instead of dropped;
+  feed's own title and summary instead of dropped; a guard refusal is remembered with its host,
+  and the item is fetched again once the operator allows that host (`Store.requeue_allowed`);
 - an item whose normalized text was already seen (any feed) is a duplicate: no alert; one that
   tells the same story as a recent item joins that story and alerts only topics it adds;
 - every alert and its outbox rows are written in the item's own transaction, before any send.
@@ -20,27 +21,32 @@ import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Callable, Iterator
 
 import httpx
 
 from flows import failpoints
 from flows.config import Config
-from flows.text.extract import decode_html
-from flows.text.extract_job import Extracted, content_hash, extract_page
+from flows.text.extract_job import PageJob, Processed, content_hash, init_worker, process_batch, process_page
 from flows.sources.fetch import FetchError, fetch_page
 from flows.match import Matcher
 from flows.outcomes import AlertRecord, CycleReport
 from flows.sources.guard import Guard
 from flows.store.claims import HostLimiter, worker_id
-from flows.store.state import PendingItem, Store, utcnow
-from flows.alerts.stories import NUM_HASHES, Fingerprint, fingerprint, same_story
+from flows.store.state import ItemOutcome, PendingItem, Store, utcnow
+from flows.alerts.stories import SAME_EVENT, SAME_REPORT, Fingerprint, fingerprint
+from flows.alerts.story_index import StoryIndex as _RecentStories
 
 
 
 PAGE_ATTEMPTS = 3
+# Pages per job sent to an extraction process, and items per write transaction: large enough
+# that the per-job and per-commit costs vanish against a page's ~15-60 ms, small enough that a
+# crash redoes little (an unwritten batch stays pending, under its claim, until that expires).
+JOB_PAGES = 4
+WRITE_BATCH = 32
 
 
 def _strip_tags(fragment: str) -> str:
@@ -50,25 +56,31 @@ def _strip_tags(fragment: str) -> str:
 @dataclass
 class _Page:
     item: PendingItem
-    text: str | None  # the decoded HTML
+    body: bytes | None  # the page as fetched
+    content_type: str | None
     error: str | None
     refused: bool = False  # the address guard said no: retrying cannot help
+    refused_host: str | None = None  # ... unless the operator allows this host:port later
+
+    def job(self) -> PageJob:
+        return PageJob(self.body or b"", self.content_type, self.item.link, self.item.title,
+                       need_date=self.item.published_at is None)
 
 
 def _download(client: httpx.Client, cfg: Config, item: PendingItem, guard: Guard | None) -> _Page:
     if not item.link:  # nothing to fetch, now or later: match the feed's own text at once
-        return _Page(item, None, "entry has no link", refused=True)
+        return _Page(item, None, None, "entry has no link", refused=True)
     try:
         got = fetch_page(client, item.link, cfg.settings.limits, guard=guard)
         ctype = got.headers.get("content-type")
         if ctype and not re.search(r"html|xml|text/plain", ctype, re.I):
-            return _Page(item, None, f"not an HTML page (Content-Type {ctype.split(';')[0]})")
-        page = decode_html(got.body, ctype)
-        return _Page(item, page, None)
+            return _Page(item, None, None, f"not an HTML page (Content-Type {ctype.split(';')[0]})")
+        return _Page(item, got.body, ctype, None)  # decoded where it is extracted
     except FetchError as err:
-        return _Page(item, None, err.reason, refused=err.reason.startswith("address guard"))
-    except Exception as err:  # a decoder: report, never crash the run
-        return _Page(item, None, f"{err.__class__.__name__}: {err}")
+        return _Page(item, None, None, err.reason, refused=err.reason.startswith("address guard"),
+                     refused_host=err.refused_host)
+    except Exception as err:  # a client bug: report, never crash the run
+        return _Page(item, None, None, f"{err.__class__.__name__}: {err}")
 
 
 def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Matcher, log: logging.Logger,
@@ -80,11 +92,13 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
     me = owner or worker_id()
     limits = cfg.settings.limits
     claims = _ItemClaims(store, me, cfg.settings.polling.lease_seconds, batch=2 * limits.fetch_concurrency, limit=limit)
+    if guard is not None and hasattr(guard, "allows"):  # hosts allowed since the guard refused them
+        store.requeue_allowed(guard.allows)
     pending = claims.next_batch()
     if not pending:
         return report
     since = utcnow() - timedelta(hours=cfg.settings.story_window_hours)
-    recent = _RecentStories.load(store.recent_fingerprints(since, -1))
+    decide = _Decisions(store, cfg, matcher, report, log, _RecentStories.load(store.recent_fingerprints(since, -1)))
     workers = max(1, min(limits.fetch_concurrency, len(pending)))
     hosts = HostLimiter(limits.per_host_concurrency)
 
@@ -93,23 +107,38 @@ def process_pending(store: Store, cfg: Config, client: httpx.Client, matcher: Ma
             return _download(client, cfg, it, guard)
 
     count = _extract_processes(limits.extract_processes, full_batch=len(pending) >= claims.batch)
-    procs = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn")) if count > 1 else None
+    procs = ProcessPoolExecutor(max_workers=count, mp_context=multiprocessing.get_context("spawn"),
+                                initializer=init_worker, initargs=(matcher,)) if count > 1 else None
     try:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="raqib-fetch") as pool:
-            # Downloads run in threads; extraction runs in the process pool (or here), and the
-            # outcome of each page is stored here, in claim order, through a bounded window.
-            window: deque[tuple[_Page, Future[Extracted] | None]] = deque()
-            for page in claims.pages(pool, polite_download, pending):
-                job = procs.submit(extract_page, page.text, page.item.link) if procs and page.text else None
-                window.append((page, job))
-                while len(window) > (4 * count if procs else 0):
-                    _outcome(store, cfg, matcher, *window.popleft(), report, log, recent)
+            # Downloads run in threads; the CPU work of a page (decode, extract, hash, fingerprint,
+            # match) runs in the process pool, a job of JOB_PAGES pages at a time (or here, with
+            # one process); outcomes are decided here in claim order through a bounded window of
+            # jobs, and written WRITE_BATCH items to a transaction.
+            window: deque[tuple[list[_Page], Future[list[Processed]] | None]] = deque()
+            for group in _groups(claims.pages(pool, polite_download, pending), JOB_PAGES if procs else 1):
+                fetched = [p.job() for p in group if p.body is not None]
+                window.append((group, procs.submit(process_batch, fetched) if procs and fetched else None))
+                while len(window) > (2 * count if procs else 0):
+                    decide.outcomes(*window.popleft())
             while window:
-                _outcome(store, cfg, matcher, *window.popleft(), report, log, recent)
+                decide.outcomes(*window.popleft())
+            decide.flush()
     finally:
         if procs:
             procs.shutdown(cancel_futures=True)
     return report
+
+
+def _groups(pages: Iterator["_Page"], size: int) -> Iterator[list["_Page"]]:
+    group: list[_Page] = []
+    for page in pages:
+        group.append(page)
+        if len(group) >= size:
+            yield group
+            group = []
+    if group:
+        yield group
 
 
 def _extract_processes(setting: int, *, full_batch: bool) -> int:
@@ -118,34 +147,6 @@ def _extract_processes(setting: int, *, full_batch: bool) -> int:
     large cycle repays. 1 means in this thread. The pool spawns, not forks: a Prefect process
     runs threads."""
     return setting if setting > 0 else ((os.cpu_count() or 1) if full_batch else 1)
-
-
-def _outcome(store: Store, cfg: Config, matcher: Matcher, page: _Page, job: Future[Extracted] | None,
-             report: CycleReport, log: logging.Logger, recent: "_RecentStories") -> None:
-    """Store one page's outcome: matched text, a retry later, or the feed summary at last."""
-    item = page.item
-    got: Extracted | None = None
-    if page.text is not None:
-        try:
-            got = job.result() if job is not None else extract_page(page.text, item.link)
-        except Exception as err:  # a worker process that died: count it as a failed page
-            got = Extracted(None, None, f"extraction failed: {err.__class__.__name__}", None, None)
-        if got.error:
-            page.error = got.error
-    if got is None or got.text is None:
-        attempts = store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1)
-        if attempts < PAGE_ATTEMPTS and not page.refused:
-            report.page_failures += 1
-            log.warning("page failed item=%r url=%s reason=%r attempt=%d", item.title, item.link, page.error, attempts)
-            return
-        log.warning("page failed (%s) after %d attempt(s), matching the feed summary instead item=%r url=%s",
-                    page.error, attempts, item.title, item.link)
-        text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
-        _finish(store, cfg, matcher, item, text, None, report, log, recent,
-                note=f"matched on the feed summary: {page.error}")
-        return
-    _finish(store, cfg, matcher, item, got.text, got.sitename, report, log, recent,
-            digest=got.content_hash, fp=Fingerprint.from_str(got.fingerprint) if got.fingerprint else None)
 
 
 @dataclass
@@ -178,102 +179,131 @@ class _ItemClaims:
             batch = self.next_batch()
 
 
-class _RecentStories:
-    """Fingerprints of the items processed within the story window, parsed once per cycle.
+class _Decisions:
+    """The cycle's decisions about processed pages, in claim order, and their batched writes.
 
-    An inverted index of (bin, minimum) pairs finds the rows that share at least one MinHash
-    bin with a new article; a row sharing none has similarity 0 and can never be the same story,
-    so only the candidates are compared (the first, oldest, that matches wins).
-    """
+    Duplicates and stories are decided against the database and against the items decided in
+    this cycle but not yet written (``_hashes``, ``_story_topics``), so batching the writes
+    changes no decision. Every alert and its outbox rows go in the item's batch transaction,
+    before any send."""
 
-    def __init__(self) -> None:
-        self._rows: list[tuple[int, Fingerprint]] = []  # (story id, fingerprint)
-        # One dict per bin, minimum -> row (an int; a list once a second row shares it): no tuple
-        # key and no list to allocate for the ~128 bins of each row, nearly all of them unique.
-        self._by_bin: list[dict[int, int | list[int]]] = [{} for _ in range(NUM_HASHES)]
+    def __init__(self, store: Store, cfg: Config, matcher: Matcher, report: CycleReport, log: logging.Logger,
+                 recent: _RecentStories) -> None:
+        self.store, self.cfg, self.matcher, self.report, self.log, self.recent = store, cfg, matcher, report, log, recent
+        self._writes: list[ItemOutcome] = []
+        self._hashes: dict[str, int] = {}  # content hash -> story id, decided this cycle
+        self._story_topics: dict[int, set[str]] = {}  # topics alerted this cycle, per story
 
-    @classmethod
-    def load(cls, rows: list[tuple[int, int, str]]) -> "_RecentStories":
-        recent = cls()
-        for item_id, story_id, text_fp in rows:
+    def outcomes(self, group: list[_Page], job: Future[list[Processed]] | None) -> None:
+        """Decide the outcome of each page of a job: matched text, a retry later, or the feed
+        summary at last."""
+        results: Iterator[Processed] | None = None
+        fetched = [p for p in group if p.body is not None]
+        if job is not None:
             try:
-                recent.add(story_id or item_id, Fingerprint.from_str(text_fp))
-            except ValueError:  # an older fingerprint version: not comparable, skip it
+                results = iter(job.result())
+            except Exception as err:  # a worker process that died: count its pages as failed
+                failed = Processed(None, None, f"extraction failed: {err.__class__.__name__}", None, None)
+                results = iter([failed] * len(fetched))
+        elif fetched:
+            results = iter([process_page(p.job(), self.matcher) for p in fetched])
+        done = [(p, next(results) if results is not None and p.body is not None else None) for p in group]
+        known = self.store.hashes_seen([g.content_hash for _, g in done if g is not None and g.content_hash],
+                                       exclude_items=[p.item.id for p in group])
+        for page, got in done:
+            self._outcome(page, got, known)
+        if len(self._writes) >= WRITE_BATCH:
+            self.flush()
+
+    def _outcome(self, page: _Page, got: Processed | None, known: dict[str, int]) -> None:
+        item = page.item
+        if got is not None and got.error:
+            page.error = got.error
+        if got is None or got.text is None:
+            attempts = self.store.fail_item(item.id, page.error or "unknown", give_up_after=PAGE_ATTEMPTS + 1,
+                                            refused_host=page.refused_host)
+            if attempts < PAGE_ATTEMPTS and not page.refused:
+                self.report.page_failures += 1
+                self.log.warning("page failed item=%r url=%s reason=%r attempt=%d", item.title, item.link,
+                                 page.error, attempts)
+                return
+            self.log.warning("page failed (%s) after %d attempt(s), matching the feed summary instead item=%r url=%s",
+                             page.error, attempts, item.title, item.link)
+            text = "\n\n".join(p for p in (item.title, _strip_tags(item.summary)) if p)
+            digest = content_hash(text)
+            summary = Processed(text, None, None, digest, fingerprint(text).to_str(),
+                                tuple(self.matcher.match(text, title=item.title or None)))
+            known = {**known, **self.store.hashes_seen([digest], exclude_items=[item.id])}
+            self._finish(item, summary, known, note=f"matched on the feed summary: {page.error}")
+            return
+        self._finish(item, got, known)
+
+    def _finish(self, item: PendingItem, got: Processed, known: dict[str, int], note: str | None = None) -> None:
+        report, log = self.report, self.log
+        assert got.text is not None and got.content_hash is not None
+        digest, text = got.content_hash, got.text
+        if not item.title and got.title:  # the entry had no title: the page's names the alert
+            item = replace(item, title=got.title)
+        published = item.published_at or _page_date(got.date)
+        report.processed += 1
+        earlier_story = self._hashes.get(digest, known.get(digest))
+        if earlier_story is not None:
+            self._write(ItemOutcome(item.id, "duplicate", digest, text, got.sitename, [], [], [],
+                                    story_id=earlier_story, note=note, title=item.title or None,
+                                    published_at=published if item.published_at is None else None))
+            report.duplicates += 1
+            log.info("duplicate content item=%r url=%s", item.title, item.link)
+            return
+        fp = Fingerprint.from_str(got.fingerprint) if got.fingerprint else fingerprint(text)
+        found = self.recent.match(fp)  # another outlet's copy of a recent report, or a report it updates
+        story_id = found.story_id if found and found.relation == SAME_REPORT else None
+        update_of = found.story_id if found and found.relation == SAME_EVENT else None
+        matches = list(got.matches)
+        if story_id is not None:
+            # Another outlet's copy of a story already seen: alert only topics the story has not had.
+            already = self._story_topics.get(story_id, set()) | self.store.story_topics(story_id)
+            if matches:
+                report.same_story += 1
+                log.info("same story as item %d item=%r url=%s", story_id, item.title, item.link)
+            matches = [m for m in matches if m.topic not in already]
+        self.recent.add(item.id, story_id if story_id is not None else item.id, fp)
+        self._hashes[digest] = story_id if story_id is not None else item.id
+        topics = [m.topic for m in matches]
+        self._story_topics.setdefault(story_id if story_id is not None else item.id, set()).update(topics)
+        alert_rows = [(m.topic, m.name, m.score, [e.to_dict() for e in m.evidence]) for m in matches]
+        deliveries = []
+        for ch in self.cfg.channels:
+            if not ch.immediate:  # digest-only channels hear of it on the digest schedule
                 continue
-        return recent
-
-    def add(self, story_id: int, fp: Fingerprint) -> None:
-        row = len(self._rows)
-        self._rows.append((story_id, fp))
-        if fp.shingles:
-            for index, minimum in zip(self._by_bin, fp.mins):
-                seen = index.setdefault(minimum, row)
-                if seen != row:  # another row holds this minimum already
-                    if isinstance(seen, int):
-                        index[minimum] = [seen, row]
-                    else:
-                        seen.append(row)
-
-    def story_of(self, fp: Fingerprint) -> int | None:
-        if not fp.shingles:
-            return None
-        candidates: set[int] = set()
-        for index, minimum in zip(self._by_bin, fp.mins):
-            rows = index.get(minimum)
-            if rows is None:
-                continue
-            if isinstance(rows, int):
-                candidates.add(rows)
-            else:
-                candidates.update(rows)
-        for row in sorted(candidates):
-            story_id, other = self._rows[row]
-            if same_story(fp, other):
-                return story_id
-        return None
-
-
-def _finish(store: Store, cfg: Config, matcher: Matcher, item: PendingItem, text: str, sitename: str | None,
-            report: CycleReport, log: logging.Logger, recent: _RecentStories, note: str | None = None,
-            digest: str | None = None, fp: Fingerprint | None = None) -> None:
-    digest = digest or content_hash(text)
-    report.processed += 1
-    earlier_story = store.hash_seen(digest, exclude_item=item.id)
-    if earlier_story is not None:
-        store.finish_item(item.id, state="duplicate", content_hash=digest, text_=text, sitename=sitename,
-                          topics=[], alerts_=[], deliveries=[], story_id=earlier_story, note=note)
-        report.duplicates += 1
-        log.info("duplicate content item=%r url=%s", item.title, item.link)
-        return
-    fp = fp or fingerprint(text)
-    story_id = recent.story_of(fp)
-    matches = matcher.match(text, title=item.title or None)
-    if story_id is not None:
-        # Another outlet's copy of a story already seen: alert only topics the story has not had.
-        already = store.story_topics(story_id)
+            wanted = [t for t in topics if ch.wants(t)]
+            if wanted:
+                deliveries.append((ch.name, wanted))
+        failpoints.hit("after_extract")
+        self._write(ItemOutcome(item.id, "done", digest, text, got.sitename, topics, alert_rows, deliveries,
+                                fingerprint=fp.to_str(), story_id=story_id, note=note, title=item.title or None,
+                                published_at=published if item.published_at is None else None,
+                                update_of=update_of))
+        report.messages += len(deliveries)
+        when = published.isoformat() + "Z" if published else None
+        for m in matches:
+            report.alerts.append(AlertRecord(m.topic, m.name, item.link, item.title, item.feed_name, when,
+                                             [e.to_dict() for e in m.evidence]))
         if matches:
-            report.same_story += 1
-            log.info("same story as item %d item=%r url=%s", story_id, item.title, item.link)
-        matches = [m for m in matches if m.topic not in already]
-    recent.add(story_id if story_id is not None else item.id, fp)
-    topics = [m.topic for m in matches]
-    alert_rows = [(m.topic, m.name, m.score, [e.to_dict() for e in m.evidence]) for m in matches]
-    deliveries = []
-    for ch in cfg.channels:
-        if not ch.immediate:  # digest-only channels hear of it on the digest schedule
-            continue
-        wanted = [t for t in topics if ch.wants(t)]
-        if wanted:
-            deliveries.append((ch.name, wanted))
-    failpoints.hit("after_extract")
-    store.finish_item(item.id, state="done", content_hash=digest, text_=text, sitename=sitename,
-                      topics=topics, alerts_=alert_rows, deliveries=deliveries, fingerprint=fp.to_str(),
-                      story_id=story_id, note=note)
-    report.messages += len(deliveries)
-    published = item.published_at.isoformat() + "Z" if item.published_at else None
-    for m in matches:
-        report.alerts.append(AlertRecord(m.topic, m.name, item.link, item.title, item.feed_name, published,
-                                         [e.to_dict() for e in m.evidence]))
-    if matches:
-        log.info("matched item=%r topics=%s", item.title, ",".join(topics))
-    failpoints.hit("after_item")
+            log.info("matched item=%r topics=%s", item.title, ",".join(topics))
+
+    def _write(self, outcome: ItemOutcome) -> None:
+        self._writes.append(outcome)
+
+    def flush(self) -> None:
+        """Write the decided outcomes in one transaction."""
+        writes, self._writes = self._writes, []
+        self.store.finish_items(writes)
+        for _ in writes:
+            failpoints.hit("after_item")
+
+
+def _page_date(date: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(date, "%Y-%m-%d") if date else None
+    except ValueError:
+        return None

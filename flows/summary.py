@@ -3,7 +3,7 @@
 Rules:
 - the words are fixed: an *alert* is one (article, topic); a *message* is what one channel
   receives (one per article and channel, naming all its topics): "7 alerts in 4 messages";
-- counts come from the flow's summary dict (`flows.ingest.summarize`); a key it lacks reads 0;
+- counts come from the flow's summary dict (`flows.cycle.summarize`); a key it lacks reads 0;
 - `raqib serve` sets `RUN_LINES_ENV`, so every scheduled run (a subprocess of Prefect's runner,
   whose stdout the runner streams) prints its line; other runs print nothing from the flow.
 """

@@ -182,3 +182,34 @@ def test_mqtt_text_message_has_no_forged_lines_or_bidi() -> None:
     payload = received[0].decode("utf-8").replace("\r\n", "\n")  # apprise's title/body join
     assert not any(c in payload for c in BIDI + "\r")
     assert len(payload.strip().split("\n")) == 5, payload  # title, headline, url, outlets, evidence
+
+
+def test_status_prints_publisher_text_as_text(tmp_path) -> None:
+    """`raqib status` (rich) shows a hostile title and feed error inert: no rich markup or terminal
+    hyperlink, no escape sequence, no bidi control, no forged line."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from flows.store.state import Store
+
+    title = "[link=http://phish.example]اضغط[/link] [bold red]عاجل[/] \x1b[2J\x1b]8;;http://phish.example\x07x\u202e\nسطر مزور"
+    state = tmp_path / "state"
+    s = Store.open(state)
+    (feed,) = s.sync_feeds([("f1", "http://127.0.0.1/feed.xml", "[blink]Feed[/blink]")])
+    s.record_poll_failure(feed.id, "not a feed: [link=http://phish.example]x[/link]\r\nline")
+    s.add_items(feed.id, [{"key": "g1", "link": "http://127.0.0.1/1", "title": title, "summary": "", "published": None}])
+    item = s.pending_items()[0]
+    s.finish_item(item.id, state="done", content_hash="h", text_="نص", sitename=None, topics=["a"],
+                  alerts_=[("a", "A", 1.0, [])], deliveries=[("mail", ["a"])])
+    s.mark_failed(s.due_deliveries()[0]["id"], "apprise reported failure", max_attempts=1)
+    s.close()
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, "-m", "flows.cli", "status", "--state", str(state)], cwd=root,
+                         capture_output=True, text=True, timeout=60, env={"COLUMNS": "400", "PATH": "/usr/bin:/bin"})
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "[link=http://phish.example]اضغط[/link]" in out and "[blink]Feed[/blink]" in out  # shown, not applied
+    assert "\x1b" not in out and "\u202e" not in out
+    dead = [ln for ln in out.splitlines() if ln.startswith("dead:")]
+    assert len(dead) == 1 and "سطر مزور" in dead[0]

@@ -18,6 +18,13 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config"
 SEEDS = ROOT / "seeds"
 OWN = ROOT / "tests" / "data" / "topics"
+DEVSET = ROOT / "tests" / "data" / "devset"
+# Labels of the development set the matcher disagrees with, each with the reason; the test below
+# checks that these are its only errors (so a new error, or a fixed one, fails it).
+DEVSET_DISPUTED = {
+    ("nk_russia_troops", "d188_opinion_why_22_matters.txt"):
+        "labelled 0, but the column states that North Korea has soldiers in the war in Ukraine",
+}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +59,21 @@ def test_own_set_perfect(matcher: Matcher) -> None:
     for t in rep.topics:
         assert t.matcher.tp >= 10, t.topic
         assert (t.matcher.precision, t.matcher.recall) == (1.0, 1.0), rep.render()
+
+
+@pytest.mark.skipif(not (DEVSET / "labels.csv").exists(), reason="development set not merged")
+def test_devset_perfect_per_topic(matcher: Matcher) -> None:
+    rep = run_backtest(matcher, DEVSET, DEVSET / "labels.csv")
+    assert rep.files >= 200
+    errors = set()
+    for t in rep.topics:
+        assert t.matcher.tp >= 40, t.topic
+        errors |= {(t.topic, x["file"]) for x in t.false_positives + t.false_negatives}
+        disputed_fp = sum(1 for (topic, _f) in DEVSET_DISPUTED if topic == t.topic)
+        # precision and recall 1.0 once the disputed labels are read the matcher's way
+        assert t.matcher.fn == 0, rep.render()
+        assert t.matcher.fp == disputed_fp, rep.render()
+    assert errors == set(DEVSET_DISPUTED), rep.render()
 
 
 def test_false_positive_listed_with_evidence(matcher: Matcher, tmp_path: pathlib.Path) -> None:

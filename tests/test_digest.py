@@ -34,8 +34,12 @@ def test_digest_lists_the_days_stories_once(tmp_path: Path, config_dir: Path, se
     assert "موجز" in str(mail["subject"])
     html = mail.get_body(("html",)).get_content()
     assert 'dir="rtl"' in html
-    for name in {a.topic_name for a in report.alerts}:
-        assert f"{name} (" in html  # one section per topic, with its story count
+    from flows.alerts.names import topic_names
+
+    arabic = topic_names(config_dir)
+    for topic in {a.topic for a in report.alerts}:
+        # one section per topic, with its story count, named in the channel's language (Arabic)
+        assert f"{arabic[topic]['ar']} (" in html
     assert html.count("<li") == 7  # seven (topic, story) pairs
     titles = [a.title for a in report.alerts]
     for title in set(titles):

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import trafilatura
 
-from flows.text.extract import EXTRACT_SETTINGS, Article, decode_html, extract_article
+from flows.text.extract import EXTRACT_SETTINGS, METADATA_FIELDS, Article, decode_html, extract_article
 from flows.replay.replay_site import load_items, render_page
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -154,7 +154,8 @@ def test_related_links_nav_footer_share_byline_do_not_leak() -> None:
 
 
 def test_metadata_is_kept() -> None:
-    article = extract_article(_page("city_library.html"), url="https://news.example/culture/library")
+    article = extract_article(_page("city_library.html"), url="https://news.example/culture/library",
+                              metadata=METADATA_FIELDS)
     assert article == Article(
         text=article.text,
         title="افتتاح مكتبة عامة جديدة في حي الزيتون",
@@ -163,6 +164,18 @@ def test_metadata_is_kept() -> None:
         author="سلمى الحداد",
         language="ar",
     )
+
+
+def test_metadata_only_as_asked_and_the_text_the_same() -> None:
+    page, url = _page("city_library.html"), "https://news.example/culture/library"
+    full = extract_article(page, url=url, metadata=METADATA_FIELDS)
+    default = extract_article(page, url=url)
+    assert default == Article(full.text, full.title, full.date, full.sitename, None, "ar")  # no author by default
+    site_only = extract_article(page, url=url, metadata=frozenset({"sitename"}))
+    assert site_only == Article(full.text, None, None, full.sitename, None, "ar")
+    assert extract_article(page, url=url, metadata=frozenset()) == Article(full.text, None, None, None, None, "ar")
+    with pytest.raises(ValueError, match="unknown metadata fields"):
+        extract_article(page, metadata=frozenset({"tags"}))
 
 
 @pytest.mark.parametrize(

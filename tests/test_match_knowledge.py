@@ -166,3 +166,31 @@ def test_config_dir_without_knowledge_uses_raqibs_own(tmp_path: pathlib.Path) ->
     (d / "knowledge.yaml").unlink()
     m = Matcher.from_config_dir(d)
     assert m.match("لقاء وزراء\nالتقى بلينكن وأوستن مع نظيريهما الكوريين في سول اليوم لبحث التعاون.")
+
+
+# ----------------------------------------------------------------------------- roots (~word)
+
+
+@pytest.mark.parametrize("term, text, expected", [
+    ("~جندي", "قتل عشرات الجنديين في المعركة", True),
+    ("~جندي", "وصل آلاف المجندين إلى الجبهة", True),
+    ("~جندي", "وقال الجنود إنهم تلقوا الأوامر", True),
+    ("~أرسل", "وكانت بيونغ يانغ يرسلون دفعات جديدة", True),
+    ("~أرسل", "أعلن عن إرسال دفعة جديدة", True),
+    ("~أرسل", "أرسلتها الحكومة أمس", True),
+    ("~جندي", "وقال القائد إنهم تلقوا الأوامر", False),
+    ("جندي", "وصل آلاف المجندين إلى الجبهة", False),  # without ~ only clitics and suffixes
+])
+def test_root_terms_match_inflections(term: str, text: str, expected: bool) -> None:
+    from flows.match.schema import TopicsFile
+
+    spec = TopicsFile.model_validate({"knowledge": None, "variants": None, "topics": _one_rule([term])})
+    got = Matcher.from_spec(spec).match(f"عنوان الخبر هنا\n{text}.")
+    assert bool(got) is expected
+
+
+def test_root_term_must_be_one_arabic_word(tmp_path: pathlib.Path) -> None:
+    d = _config(tmp_path, _one_rule(["~ab"]))
+    with pytest.raises(ConfigError) as ei:
+        Matcher.from_config_dir(d)
+    assert ei.value.key == "topics[probe].rules[r].groups[0].terms[0]" and "root word" in ei.value.message

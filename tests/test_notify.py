@@ -71,3 +71,45 @@ def test_long_arabic_headline_still_reaches_the_mail_server(smtp_sink) -> None:
     assert len(smtp_sink.messages) == 1
     assert str(smtp_sink.messages[0]["subject"]).endswith("…")
     assert long_title.strip() in smtp_sink.messages[0].get_body(("html",)).get_content()
+
+
+def test_three_arabic_topic_names_and_a_long_headline_reach_the_mail_server(smtp_sink) -> None:
+    names = ["قوات كورية شمالية لروسيا", "اجتماع 2+2 الوزاري الأمريكي الكوري الجنوبي", "الردع الأمريكي الموسع لكوريا الجنوبية"]
+    topics = [TopicEvidence(f"t{i}", n, MSG.topics[0].evidence) for i, n in enumerate(names)]
+    msg = AlertMessage("وزيرا الخارجية الكوري الجنوبي والأمريكي يناقشان نشر القوات الكورية الشمالية في روسيا " * 2,
+                       MSG.url, MSG.outlets, MSG.published, topics)
+    ch = Channel(name="mail", url=smtp_sink.url(), topics="all", format="email")
+    assert send(ch, render(msg, "email")) is True
+    html = smtp_sink.messages[0].get_body(("html",)).get_content()
+    assert all(n in html for n in names)  # the body names every topic the subject may shorten
+
+
+def test_plain_part_has_one_quote_a_line_and_the_headline_once(smtp_sink) -> None:
+    title = MSG.title
+    ev = [{"sentence": title, "phrases": ["روسيا"]},
+          {"sentence": "الجملة الأولى عن نشر القوات في روسيا.", "phrases": ["روسيا"]},
+          {"sentence": "الجملة الثانية عن القوات في روسيا.", "phrases": ["روسيا"]}]
+    msg = AlertMessage(title, MSG.url, MSG.outlets, MSG.published,
+                       [TopicEvidence("nk_russia_troops", "قوات كورية شمالية لروسيا", ev),
+                        TopicEvidence("two_plus_two", "اجتماع 2+2", [{"sentence": "جملة ثالثة عن الاجتماع.", "phrases": []}])])
+    ch = Channel(name="mail", url=smtp_sink.url(), topics="all", format="email")
+    assert send(ch, render(msg, "email")) is True
+    mail = smtp_sink.messages[0]
+    plain = mail.get_body(("plain",)).get_content()
+    lines = [line.strip() for line in plain.splitlines() if line.strip()]
+    quotes = [line for line in lines if line.startswith(">")]
+    assert quotes == ["> الجملة الأولى عن نشر القوات في روسيا.", "> الجملة الثانية عن القوات في روسيا.",
+                      "> جملة ثالثة عن الاجتماع."]
+    assert sum(title in line for line in lines) == 1  # the headline once, not again as a quote
+    assert "قوات كورية شمالية لروسيا (في العنوان)" in lines
+    html = mail.get_body(("html",)).get_content()
+    assert "<mark>روسيا</mark>" in html.split("</h1>")[0]  # the headline carries its marks
+
+
+def test_an_english_channel_gets_english_labels(smtp_sink) -> None:
+    ch = Channel(name="mail", url=smtp_sink.url(), topics="all", format="email", language="en")
+    assert send(ch, render(MSG, "email", ch.language)) is True
+    mail = smtp_sink.messages[0]
+    assert str(mail["subject"]).startswith("raqib: ")
+    html = mail.get_body(("html",)).get_content()
+    assert "Read the full article" in html and "اقرأ الخبر كاملاً" not in html

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import pytest
 
@@ -68,3 +69,55 @@ def test_http_errors_and_size_cap_are_reported() -> None:
         with pytest.raises(FetchError, match="1000-byte limit"):
             poll_feed(c, server.base_url + "/big", small)
         assert poll_feed(c, server.base_url + "/gz", LIMITS).status == "new"
+
+
+WIDE = """<?xml version="1.0" encoding="{decl}"?>
+<rss version="2.0"><channel><title>أخبار café</title>
+<item><title>خبر أول — café</title><link>http://127.0.0.1/a/1</link><guid>w-1</guid></item>
+</channel></rss>"""
+
+
+@pytest.mark.parametrize("codec,decl,bom", [
+    ("utf-16-le", "utf-16", True), ("utf-16-be", "utf-16", True),
+    ("utf-32-le", "utf-32", True), ("utf-32-be", "utf-32", True),
+    ("utf-16-le", "utf-16le", False), ("utf-16-be", "utf-16be", False),
+    ("utf-32-le", "utf-32le", False), ("utf-32-be", "utf-32be", False),
+])
+def test_utf16_and_utf32_feeds_are_read(codec: str, decl: str, bom: bool) -> None:
+    # No HTTP charset: the byte-order mark (or the wide "<?xml") is the declaration.
+    body = (("\ufeff" if bom else "") + WIDE.format(decl=decl)).encode(codec)
+    entries, title, _ = parse_feed(body, {"content-type": "application/rss+xml"})
+    assert title == "أخبار café"
+    assert [(e.key, e.title) for e in entries] == [("w-1", "خبر أول — café")]
+
+
+def test_relative_links_resolve_against_the_final_url_and_content_location() -> None:
+    items = ("<item><guid>r-1</guid><title>a</title><link>/news/123</link></item>"
+             "<item><guid>r-2</guid><title>b</title><link>story/7?x=1</link></item>"
+             "<item><guid>r-3</guid><title>c</title><link>//cdn.example.org/p/3</link></item>"
+             "<item><guid>r-4</guid><title>d</title><link>javascript:alert(1)</link></item>"
+             "<item><title>e</title><link>/news/5</link></item>")
+    body = f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>{items}</channel></rss>'.encode()
+    routes = {
+        "/old": Route("text/plain", b"", status=301, headers={"Location": "/feeds/ar/rss.xml"}),
+        "/feeds/ar/rss.xml": Route("application/rss+xml", body),
+        "/served": Route("application/rss+xml", body, headers={"Content-Location": "/feeds/en/rss.xml"}),
+    }
+    with StaticServer(routes) as server, make_client(LIMITS, "t") as c:
+        b = server.base_url
+        got = poll_feed(c, b + "/old", LIMITS)
+        assert [e.link for e in got.entries] == [
+            f"{b}/news/123", f"{b}/feeds/ar/story/7?x=1", "http://cdn.example.org/p/3", "javascript:alert(1)",
+            f"{b}/news/5"]
+        # Keys are what the publisher wrote: guids are never rewritten, a link key stays as written.
+        assert [e.key for e in got.entries] == ["r-1", "r-2", "r-3", "r-4", "/news/5"]
+        served = poll_feed(c, b + "/served", LIMITS)
+        assert served.entries[1].link == f"{b}/feeds/en/story/7?x=1"
+
+
+def test_a_failed_parse_says_what_and_where() -> None:
+    page = b"<html>\n<body>\n<p>hello</b>\n</body></html>"
+    with pytest.raises(ValueError, match=r"not an RSS/Atom feed: mismatched tag at line 3, column 10"):
+        parse_feed(page)
+    _, _, warning = parse_feed(RSS.replace("<title>خبر أول</title>", "<title>خبر & أول</title>").encode())
+    assert warning and re.search(r"not well-formed \(invalid token\) at line 3, column \d+", warning), warning

@@ -153,3 +153,22 @@ def test_status_durations_read_as_people_write_them() -> None:
     from flows.cli import _span
 
     assert [_span(x) for x in (0.4, 42, 185, 7800, 90061)] == ["0 s", "42 s", "3 m 5 s", "2 h 10 m", "1 d 1 h"]
+
+
+def test_texts_live_apart_from_items_and_older_texts_move_there(store: Store) -> None:
+    """Migration 6 moves an older database's texts out of `items`; rematch reads them there."""
+    (feed,) = store.sync_feeds([("f1", "http://127.0.0.1/feed.xml", "Feed one")])
+    store.add_items(feed.id, [{"key": k, "link": f"http://127.0.0.1/{k}", "title": k, "summary": "",
+                               "published": None} for k in ("new", "old")])
+    new, old = store.pending_items()
+    store.finish_item(new.id, state="done", content_hash="h1", text_="نص جديد", sitename=None, topics=[],
+                      alerts_=[], deliveries=[])
+    with store.engine.begin() as conn:  # an item finished before migration 6: its text in items
+        conn.execute(text("UPDATE items SET state = 'done', text = 'نص قديم' WHERE id = :id"), {"id": old.id})
+        conn.execute(text("DELETE FROM item_texts WHERE item_id = :id"), {"id": old.id})
+        conn.execute(text("DELETE FROM schema_migrations WHERE version = 6"))
+    assert store.migrate() == [6]
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM items WHERE text IS NOT NULL")).scalar() == 0
+    assert {r["title"]: r["text"] for r in store.matched_items()} == {"new": "نص جديد", "old": "نص قديم"}
+

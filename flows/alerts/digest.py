@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import apprise
 
 from flows.config import Channel, Config
+from flows.alerts.names import display_name
 from flows.alerts.notify import _TEMPLATES, Rendered, send
 from flows.alerts.safe import clean, http_link, md
 from flows.store.state import Store, utcnow
@@ -84,7 +85,8 @@ def send_digests(store: Store, cfg: Config, log: logging.Logger, now: datetime |
         if store.digest_sent(channel.name, local_day):
             log.info("digest already sent channel=%s day=%s", channel.name, local_day)
             continue
-        mine = [t for t in topics if channel.wants(t.id) and t.stories]
+        mine = [DigestTopic(t.id, display_name(cfg.config_dir, t.id, channel.language, t.name), t.stories)
+                for t in topics if channel.wants(t.id) and t.stories]
         if not mine:
             log.info("digest: nothing to report channel=%s day=%s", channel.name, local_day)
             continue

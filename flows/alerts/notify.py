@@ -70,6 +70,7 @@ class AlertMessage:
     outlets: list[str]
     published: str | None
     topics: list[TopicEvidence]
+    update_of: str | None = None  # an update of an earlier alert: how to name it (stories.earlier_alert_text)
     # Signed feedback links {"relevant": url, "not_relevant": url} (flows.alerts.feedback_links), or None.
     feedback: dict[str, str] | None = None
 
@@ -78,7 +79,7 @@ class AlertMessage:
         if not wanted:
             return None
         # The links judge the topics they were signed for: keep them only for the same topics.
-        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted,
+        return AlertMessage(self.title, self.url, self.outlets, self.published, wanted, self.update_of,
                             self.feedback if wanted == self.topics else None)
 
 
@@ -112,6 +113,9 @@ def _highlight(sentence: str, phrases: list[str]) -> Markup:
 
 
 SUBJECT_HEADLINE_CHARS = 90
+# Topic names in the subject: Arabic names of three topics would push the header past what mail
+# servers take; the body names them all.
+SUBJECT_TOPICS_CHARS = 50
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -121,32 +125,59 @@ def _shorten(text: str, limit: int) -> str:
     return cut.rstrip(" ،,.-") + "…"
 
 
-def render(msg: AlertMessage, fmt: str) -> Rendered:
+# The few words a message adds around the article, per channel language (`channels[].language`).
+LABELS: dict[str, dict[str, str]] = {
+    "ar": {"brand": "رقيب", "more": "اقرأ الخبر كاملاً", "in_headline": "في العنوان",
+           "update": "تحديث", "update_of": "لتنبيه سابق:",
+           "judge": "هل التنبيه في محله؟", "relevant": "ذو صلة", "not_relevant": "ليس ذا صلة",
+           "footer": "أُرسل بواسطة رقيب — تنبيهات الأخبار العربية"},
+    "en": {"brand": "raqib", "more": "Read the full article", "in_headline": "in the headline",
+           "update": "update", "update_of": "of an earlier alert:",
+           "judge": "Was this alert right?", "relevant": "relevant", "not_relevant": "not relevant",
+           "footer": "Sent by raqib — Arabic news alerts"},
+}
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def render(msg: AlertMessage, fmt: str, language: str = "ar") -> Rendered:
+    labels = LABELS.get(language, LABELS["ar"])
     names = [t.name for t in msg.topics]
     # Mail servers refuse header lines over 1,000 bytes (RFC 5321), and apprise does not fold an
     # encoded Arabic subject: keep the headline in the subject short; the body has it whole.
-    subject = clean(f"رقيب: {' · '.join(names)} — {_shorten(clean(msg.title), SUBJECT_HEADLINE_CHARS)}")
+    update = f" ({labels['update']})" if msg.update_of else ""
+    subject = clean(f"{labels['brand']}{update}: {_shorten(' · '.join(names), SUBJECT_TOPICS_CHARS)} — "
+                    f"{_shorten(clean(msg.title), SUBJECT_HEADLINE_CHARS)}")
+    # Evidence that is the headline itself is not quoted again under it: the headline carries its
+    # marks instead, and the topic says "in the headline" when that was all its evidence.
+    title_phrases = [p for t in msg.topics for e in t.evidence if _same(e["sentence"], msg.title)
+                     for p in e.get("phrases", [])]
+    topics = []
+    for t in msg.topics:
+        quotes = [e for e in t.evidence if not _same(e["sentence"], msg.title)]
+        topics.append({
+            "id": t.id,
+            "name": t.name,
+            "in_headline": len(quotes) < len(t.evidence),
+            "evidence": [{"sentence": e["sentence"], "html": _highlight(e["sentence"], list(e.get("phrases", [])))}
+                         for e in quotes],
+        })
     ctx: dict[str, Any] = {
         "subject": subject,
+        "labels": labels,
         "title": msg.title,
+        "title_html": _highlight(clean(msg.title), title_phrases),
         "url": msg.url,
         "link": http_link(msg.url),  # None: the URL is shown as text, never as a link
         "outlets": msg.outlets,
         "published": msg.published,
+        "update_of": msg.update_of,
         "topic_names": names,
-        "topics": [
-            {
-                "id": t.id,
-                "name": t.name,
-                "evidence": [
-                    {"sentence": e["sentence"], "html": _highlight(e["sentence"], list(e.get("phrases", [])))}
-                    for e in t.evidence
-                ],
-            }
-            for t in msg.topics
-        ],
+        "topics": topics,
         "feedback": msg.feedback,
-        "first_evidence": next((clean(e["sentence"]) for t in msg.topics for e in t.evidence), ""),
+        "first_evidence": next((clean(e["sentence"]) for t in topics for e in t["evidence"]), ""),
     }
     if fmt == "email":
         body = _TEMPLATES.get_template("email.html.j2").render(ctx)

@@ -1,144 +1,184 @@
-"""Stories: one alert per story. Decide whether two articles are the same report.
+"""Stories: is a new article the same report as an earlier one, an update of its event, or neither?
 
-"Same report" means syndicated wire copy under another headline and outlet footer, a trimmed
-rewrite, or a lightly edited copy. Two different reports on the same event (an announcement of a
-meeting, then its outcome days later) are different stories.  Pure module: no Prefect, no database.
+"Same report" is one wire story or statement as outlets carry it: syndicated copy under another
+headline, or rewritten — synonyms and another word order, names spelled another way, the agency
+credit dropped or a line of context added, paragraphs reordered, the lead rewritten around the same
+facts, a clumsy machine translation, the early ("expected to discuss") and the later ("discussed")
+version of one wire. "Same event" is a different report of what that report is about: a later
+bulletin with new figures, a follow-up. Pure module: no Prefect, no database.
 
 Rules:
-- The body is the article without its furniture: the title (the first non-blank line when it
-  is headline-like: at most 25 words, no final full stop; after a one- or two-word breadcrumb),
-  the ``المصدر`` / ``كلمات دلالية`` lines, ``  • `` bullets, and the related-headlines blocks
-  (the header "إقرأ أيضاً", "مقالات مشابهة", "مقالات ذات صلة" or "الأكثر قراءة", or a bare
-  "المصدر" credits header, and the short lines, at most 25 words, that follow it).
-- Text is normalized with ``flows.text.normalize.normalize`` (diacritics, tatweel, hamza/alef, teh
-  marbuta, Farsi letters), so added tashkeel or another spelling of a hamza changes nothing.
-- Shingles are word 3-grams taken inside one paragraph (line), never across two, so reordering
-  paragraphs keeps every shingle. 3-grams rather than 4-grams: a substituted word breaks 3
-  shingles instead of 4 (10% of words substituted: min similarity 0.72 vs 0.51 on the seeds),
-  while different reports on one event stay below 0.09.
-- The fingerprint (version ``m2``) is a one-permutation MinHash of ``NUM_HASHES`` (128) bins: each
-  shingle's 64-bit blake2b digest picks a bin with its top 7 bits and offers its low 32 bits as
-  that bin's minimum; an empty bin borrows the next non-empty one (rotation densification), plus
-  the shingle count. One hash per shingle instead of 128 (version ``m1``, 128 permutations, cost
-  ~10 ms an article; ``m2`` ~0.5 ms, same estimates within 0.05 on the bench pairs). A stored
-  ``m1`` fingerprint does not compare with ``m2``: ``from_str`` refuses it and the pipeline skips
-  it, so copies straddling the upgrade within the story window are not grouped.
-- ``similarity`` is the estimated containment |A∩B| / min(|A|, |B|) (from the Jaccard estimate
-  and both counts), so a trimmed rewrite of a long article still scores near 1; when the smaller
-  text has fewer than ``MIN_SHINGLES_FOR_CONTAINMENT`` shingles the plain Jaccard estimate is used
-  instead (a two-line brief must not match every article that quotes it).
-- ``SAME_STORY_THRESHOLD`` = 0.5: on the seed pairs of ``bench/bench_stories.py`` positives score
-  ≥ 0.82 and negatives ≤ 0.09 (see the bench's table); 0.5 sits in the middle of that gap.
+- What a report says, not its words: the body (``flows.alerts.story_text``: furniture and
+  headline dropped, Arabic normalized, the agency dateline removed) as a set of Snowball-stemmed
+  content words (function words and reporting verbs — قال، أضاف، أوضح … — left out), and the
+  figures it carries (digits, thousands separators dropped, "3 آلاف" = 3000, number words =
+  their value).
+- ``similarity`` is the share of the smaller report's stems found in the other (containment), so
+  a trimmed copy still scores high; below ``MIN_TERMS`` stems it is the Jaccard index (a two-line
+  brief must not match every article that quotes it).
+- Figures that differ are the evidence of a different report: when each report carries figures
+  (whole numbers up to 10 aside) the other lacks (``figure_conflict``: more than a third as many as they share), two texts
+  otherwise alike are an update (a new toll, another year's results), never the same report.
+  A copy that only drops figures (a trimmed rewrite) is no conflict.
+- Likewise the countries the lead names (``story_text.lead_countries``: names, adjectives and
+  capitals): when each lead names a country the other's does not, the texts are two actors'
+  reports (Jordan's and Egypt's statements in the same words), not one (``actor_conflict``) —
+  unless the bodies are nearly the same words (≥ ``SAME_TEXT_AT``): then the lead itself is
+  what differs (a junk line extracted before it).
+- ``compare`` returns ``SAME_REPORT`` when similarity ≥ ``SAME_REPORT_AT`` without a figure
+  conflict, ``SAME_EVENT`` (an update) when similarity ≥ ``SAME_EVENT_AT`` otherwise, else
+  ``DIFFERENT`` (also when both leads name countries and none in common). Thresholds come from
+  the distributions on ``tests/data/stories`` (see
+  ``bench/bench_stories.py``): rewrites of one report score 0.39–0.83 (median 0.66), different
+  reports of one event 0.12–0.66 (median 0.28), different events median 0.04.
+- The fingerprint (version ``s1``) stores the stem ids (32-bit blake2b of each stem, at most
+  ``MAX_TERMS`` of them, the lowest ids kept: a consistent sample), the lead's and the figures; a
+  fingerprint of another version (``m2``, the MinHash of word 3-grams) is refused by ``from_str``.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import re
 import struct
 from dataclasses import dataclass
+from datetime import datetime
 
-from flows.alerts.story_text import _WORD_RE, _body_lines, body_text
-from flows.text.normalize import normalize as _normalize
+from flows.alerts.story_text import body_text, lead_countries, report_paragraphs, report_terms
 
 __all__ = [
-    "Fingerprint", "fingerprint", "similarity", "same_story", "SAME_STORY_THRESHOLD",
-    "NUM_HASHES", "SHINGLE_WORDS", "body_text",
+    "Fingerprint", "fingerprint", "similarity", "figure_conflict", "actor_conflict", "compare", "same_story", "body_text",
+    "SAME_REPORT", "SAME_EVENT", "DIFFERENT", "SAME_REPORT_AT", "SAME_EVENT_AT", "earlier_alert_text",
 ]
 
-NUM_HASHES = 128
-SHINGLE_WORDS = 3
-SAME_STORY_THRESHOLD = 0.5
-MIN_SHINGLES_FOR_CONTAINMENT = 20
-_VERSION = "m2"
+SAME_REPORT = "same_report"
+SAME_EVENT = "same_event"
+DIFFERENT = "different"
 
-_MASK32 = (1 << 32) - 1
-_EMPTY = _MASK32 + 1
-_BIN_SHIFT = 64 - (NUM_HASHES.bit_length() - 1)  # the digest's top bits choose the bin
+SAME_REPORT_AT = 0.45
+SAME_EVENT_AT = 0.25
+SAME_TEXT_AT = 0.8
+MIN_TERMS = 12
+MAX_TERMS = 400
+_VERSION = "s1"
 
 
+def _pack(values: tuple[int, ...]) -> str:
+    return base64.b64encode(struct.pack(f">{len(values)}I", *values)).decode("ascii")
+
+
+def _unpack(data: str) -> tuple[int, ...]:
+    raw = base64.b64decode(data, validate=True)
+    if len(raw) % 4:
+        raise ValueError("fingerprint data is not a whole number of 32-bit values")
+    return struct.unpack(f">{len(raw) // 4}I", raw)
 
 
 @dataclass(frozen=True)
 class Fingerprint:
-    """A MinHash signature of an article body: ``NUM_HASHES`` 32-bit minima and the shingle count."""
+    """What a report says: sorted stem ids of the body and of its lead, and its figures."""
 
-    mins: tuple[int, ...]
-    shingles: int
+    terms: tuple[int, ...]
+    lead: tuple[int, ...]
+    figures: tuple[str, ...]
+    countries: tuple[str, ...] = ()  # named in the lead
 
     def to_str(self) -> str:
-        """Compact ASCII form (about 690 characters): ``m2:<count>:<base64 of the minima>``."""
-        packed = struct.pack(f">{len(self.mins)}I", *self.mins)
-        return f"{_VERSION}:{self.shingles}:{base64.b64encode(packed).decode('ascii')}"
+        """ASCII form: ``s1:<base64 stem ids>:<base64 lead ids>:<figures>:<lead countries>``."""
+        return (f"{_VERSION}:{_pack(self.terms)}:{_pack(self.lead)}:{','.join(self.figures)}:"
+                f"{','.join(self.countries)}")
 
     @classmethod
     def from_str(cls, s: str) -> "Fingerprint":
-        version, count, data = s.split(":", 2)
+        version, _, rest = s.partition(":")
         if version != _VERSION:
             raise ValueError(f"unknown fingerprint version {version!r}")
-        raw = base64.b64decode(data, validate=True)
-        if len(raw) % 4:
-            raise ValueError("fingerprint data is not a whole number of 32-bit values")
-        return cls(struct.unpack(f">{len(raw) // 4}I", raw), int(count))
+        parts = rest.split(":")
+        if len(parts) != 4:
+            raise ValueError("fingerprint has not four parts")
+        terms, lead, figures, countries = parts
+        return cls(_unpack(terms), _unpack(lead), tuple(f for f in figures.split(",") if f),
+                   tuple(c for c in countries.split(",") if c))
 
-
-def _shingles(text: str) -> set[bytes]:
-    paras = [_WORD_RE.findall(p) for p in _body_lines(text)]
-    if not any(paras):  # nothing but furniture: fall back to every line of the text
-        paras = [_WORD_RE.findall(_normalize(ln)) for ln in text.splitlines()]
-    out: set[bytes] = set()
-    for words in paras:
-        if not words:
-            continue
-        if len(words) < SHINGLE_WORDS:  # a short paragraph is one shingle of its own
-            out.add(" ".join(words).encode("utf-8"))
-            continue
-        for i in range(len(words) - SHINGLE_WORDS + 1):
-            out.add(" ".join(words[i:i + SHINGLE_WORDS]).encode("utf-8"))
-    return out
+    @property
+    def empty(self) -> bool:
+        return not self.terms
 
 
 def fingerprint(text: str) -> Fingerprint:
-    """The MinHash fingerprint of an article's text (title and page furniture ignored)."""
-    shingles = _shingles(text)
-    if not shingles:
-        return Fingerprint((_MASK32,) * NUM_HASHES, 0)
-    bins = [_EMPTY] * NUM_HASHES
-    for sh in shingles:
-        h = int.from_bytes(hashlib.blake2b(sh, digest_size=8).digest(), "big")
-        b = h >> _BIN_SHIFT
-        v = h & _MASK32
-        if v < bins[b]:
-            bins[b] = v
-    mins = []
-    for i in range(NUM_HASHES):  # densify: an empty bin borrows the next non-empty one, circularly
-        j = i
-        while bins[j % NUM_HASHES] == _EMPTY:
-            j += 1
-        mins.append(bins[j % NUM_HASHES])
-    return Fingerprint(tuple(mins), len(shingles))
+    """The fingerprint of an article's text (title and page furniture ignored)."""
+    paras = report_paragraphs(text)
+    terms, lead, figures = report_terms(paras)
+    kept = sorted(terms)[:MAX_TERMS]
+    cut = kept[-1] if len(terms) > MAX_TERMS else None
+    lead_kept = sorted(t for t in lead if cut is None or t <= cut)
+    return Fingerprint(tuple(kept), tuple(lead_kept), tuple(sorted(figures)), tuple(sorted(lead_countries(paras))))
 
 
-def _jaccard(a: Fingerprint, b: Fingerprint) -> float:
-    if len(a.mins) != len(b.mins):
-        raise ValueError("fingerprints of different sizes")
-    return sum(x == y for x, y in zip(a.mins, b.mins)) / len(a.mins)
+def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> int:
+    return len(set(a).intersection(b))
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
-    """Estimated containment of the smaller body in the larger (0..1); Jaccard for tiny bodies."""
-    if a.shingles == 0 or b.shingles == 0:
+    """Share of the smaller report's stems found in the other (0..1); Jaccard for tiny texts."""
+    if a.empty or b.empty:
         return 0.0
-    j = _jaccard(a, b)
-    small = min(a.shingles, b.shingles)
-    if small < MIN_SHINGLES_FOR_CONTAINMENT:
-        return j
-    # |A∩B| = J·|A∪B| and |A∪B| = (|A|+|B|)/(1+J).
-    inter = j * (a.shingles + b.shingles) / (1.0 + j)
-    return min(1.0, inter / small)
+    shared = _overlap(a.terms, b.terms)
+    small = min(len(a.terms), len(b.terms))
+    if small < MIN_TERMS:
+        return shared / (len(a.terms) + len(b.terms) - shared)
+    return shared / small
+
+
+def _telling(figures: tuple[str, ...]) -> set[str]:
+    # Whole numbers up to 10 are written as words by one outlet and digits by another, and
+    # counted differently ("3-1", "هدف واحد"): they tell no report from another.
+    return {f for f in figures if not (f.isdigit() and int(f) <= 10)}
+
+
+def figure_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+    """True when each carries figures the other lacks: two or more, and more than a third as many
+    as they share, or one when they share none."""
+    fa, fb = _telling(a.figures), _telling(b.figures)
+    conflicting = min(len(fa - fb), len(fb - fa))
+    if conflicting == 1:  # one figure written another way is no evidence unless nothing agrees
+        return not fa & fb
+    return conflicting > 0 and conflicting * 3 > len(fa & fb)
+
+
+def actor_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+    """True when each lead names a country the other lead does not: two ministries' statements."""
+    ca, cb = set(a.countries), set(b.countries)
+    return bool(ca - cb) and bool(cb - ca)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    relation: str  # SAME_REPORT, SAME_EVENT or DIFFERENT
+    similarity: float
+
+
+def compare(a: Fingerprint, b: Fingerprint) -> Verdict:
+    """Same report, an update of the same event, or different (see the module rules)."""
+    sim = similarity(a, b)
+    # Nearly the same words are one text whatever its lead looks like (a page whose lead is an
+    # extracted junk line); another year's template stays apart by its figures.
+    actors_differ = sim < SAME_TEXT_AT and actor_conflict(a, b)
+    if sim >= SAME_REPORT_AT and not figure_conflict(a, b) and not actors_differ:
+        return Verdict(SAME_REPORT, sim)
+    if sim >= SAME_EVENT_AT and not (a.countries and b.countries and not set(a.countries) & set(b.countries)):
+        return Verdict(SAME_EVENT, sim)
+    return Verdict(DIFFERENT, sim)
 
 
 def same_story(a: Fingerprint, b: Fingerprint) -> bool:
-    """True when ``a`` and ``b`` are the same report (see ``SAME_STORY_THRESHOLD``)."""
-    return similarity(a, b) >= SAME_STORY_THRESHOLD
+    """True when ``a`` and ``b`` are the same report."""
+    return compare(a, b).relation == SAME_REPORT
+
+
+def earlier_alert_text(earlier: "tuple[str, str | None, datetime | None] | None") -> str | None:
+    """How an update names the alert it follows: «headline» — outlet · time (None: no such alert)."""
+    if earlier is None:
+        return None
+    title, outlet, when = earlier
+    tail = " · ".join(p for p in (outlet, when.strftime("%Y-%m-%d %H:%M UTC") if when else None) if p)
+    return f"«{title}» — {tail}" if tail else f"«{title}»"

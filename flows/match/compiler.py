@@ -2,7 +2,8 @@
 
 Rules:
 - A term is split into normalized words; ``@set`` inserts a variant set; in ``auto`` sets a form
-  written literally in a term is expanded to the whole set; ``=word`` is exact.
+  written literally in a term is expanded to the whole set; ``=word`` is exact; ``~word`` is any
+  word of the same root (:mod:`flows.text.stem`); ``#`` is any number in digits.
 - A word too short to match safely (fewer than 2 letters as a key) must be written ``=word``.
 - Compiling is linear in the size of the expansion: sequences are de-duplicated with dicts and
   literal forms are found by looking up each slice length (never by comparing with every form).
@@ -23,7 +24,8 @@ from typing import TYPE_CHECKING, Any
 from flows.errors import ConfigError
 from flows.match.model import _Exclude, _Group, _Node, _Rule, _Topic
 from flows.match.schema import TopicsFile
-from flows.match.words import _MIN_STEM, typo_keys, word_key
+from flows.match.words import _ARABIC_WORD_RE, _MIN_STEM, typo_keys, word_key
+from flows.text.stem import root
 from flows.text.normalize import TOKEN_RE, normalize
 
 if TYPE_CHECKING:
@@ -49,6 +51,7 @@ class _Compiler:
         self.keys: dict[str, int] = {}
         self.root = _Node()
         self.term_ids: dict[str, int] = {}
+        self.raw_ids: dict[str, int] = {}
         self.term_text: list[str] = []
         self.sets: dict[str, list[tuple[str, ...]]] = {}
         self.form_index: dict[tuple[str, ...], str] = {}  # form of an auto set -> set name
@@ -143,6 +146,15 @@ class _Compiler:
                     raise ConfigError(file, key, f"unknown variant set, role or person {w!r} in term {term!r}")
                 slots.append(resolve(name, key))
                 continue
+            if w == "#":
+                plain.append("#")
+                continue
+            if w.startswith("~"):
+                body = TOKEN_RE.findall(w[1:])
+                if len(body) != 1 or not _ARABIC_WORD_RE.match(body[0]) or len(body[0]) < 3:
+                    raise ConfigError(file, key, f"root word {w!r} must be one Arabic word of 3 letters or more")
+                plain.append("~" + root(body[0]))
+                continue
             if w.startswith("="):
                 body = TOKEN_RE.findall(w[1:])
                 if len(body) != 1:
@@ -177,9 +189,13 @@ class _Compiler:
         return kid
 
     def term(self, text: str, key: str) -> int:
+        tid = self.raw_ids.get(text)  # the same term in many rules and topics: normalized once
+        if tid is not None:
+            return tid
         norm = " ".join(normalize(text).split())
         tid = self.term_ids.get(norm)
         if tid is not None:
+            self.raw_ids[text] = tid
             return tid
         file = str(self.topics_path)
         slots = self._slots(text, key, file, self._resolve, expand_literal=True)
@@ -188,11 +204,11 @@ class _Compiler:
         if self.total > _MAX_TOTAL_SEQUENCES:
             raise ConfigError(file, key, f"the topics expand to more than {_MAX_TOTAL_SEQUENCES} "
                               "key sequences in all")
-        tid = self.term_ids[norm] = len(self.term_text)
+        tid = self.term_ids[norm] = self.raw_ids[text] = len(self.term_text)
         self.term_text.append(text)
         for seq in alts:
             self._insert(seq, tid)
-            if len(seq) > 1 and all(not k.startswith("=") for k in seq):
+            if len(seq) > 1 and all(not k.startswith(("=", "~", "#")) for k in seq):
                 self._insert(("".join(seq),), tid)  # بيونغ يانغ written بيونغيانغ
         return tid
 

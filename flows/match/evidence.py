@@ -56,10 +56,11 @@ class _EvidenceBuilder:
             ranges: list[tuple[int, int]] = []
             for a, b in _merge_spans(per_sent[sid]):
                 la, lb = a - s.first_piece, b - s.first_piece
-                if 0 <= la < len(spans) and 0 <= lb < len(spans):
-                    p = _orig_span(orig, idx, spans[la][0], spans[lb][1])
+                if idx and 0 <= la < len(spans) and 0 <= lb < len(spans) and spans[la][0] < spans[lb][1]:
+                    r = _orig_range(orig, idx, spans[la][0], spans[lb][1])
+                    p = orig[r[0]:r[1]].strip()
                     if p:
-                        ranges.append(_orig_range(orig, idx, spans[la][0], spans[lb][1]))
+                        ranges.append(r)
                         if p not in phrases:
                             phrases.append(p)
             if len(sent_text) > MAX_EVIDENCE_CHARS and ranges:

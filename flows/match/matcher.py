@@ -38,6 +38,7 @@ class Matcher(_Scanner, _EvidenceBuilder):
     def __init__(self, topics: list[_Topic], keys: dict[str, int], root: _Node, term_text: list[str]) -> None:
         self._topics = topics
         self._keys = keys
+        self._has_roots = any(k.startswith("~") for k in keys)
         self._root = root.children
         self._term_text = term_text
         self._cache: dict[str, tuple[frozenset[int], ...]] = {}

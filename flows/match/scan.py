@@ -8,6 +8,9 @@ Rules:
 - One trie of word keys holds the terms of every topic, so the cost grows with the hits, not with
   the number of topics; a sentence end is an entry without keys (sentences never touch in word
   windows).
+- A ``#`` term word matches any number written in digits (``# جندي``: 3000 جندي).
+- A ``~word`` term word matches every word with the same root (:mod:`flows.text.stem`); roots are
+  computed only when the config has such a term.
 - Char spans of pieces are computed for evidence only.
 """
 
@@ -17,6 +20,7 @@ import collections
 import itertools
 
 from flows.text.normalize import TOKEN_RE
+from flows.text.stem import root
 from flows.match.model import (_Doc, _Entry, _HOLLOW, _Hit, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
                                _Sentence, _EMPTY, _sentence_bounds)
 from flows.match.words import _ARABIC_WORD_RE, _MAX_PREFIX, _MAX_SUFFIX, _MIN_STEM, _PREFIX_SET, _SUFFIX_SET
@@ -30,9 +34,16 @@ class _Scanner:
         keys = self._keys
         exact = keys.get("=" + tok)
         if not _ARABIC_WORD_RE.match(tok):
+            num = keys.get("#") if tok.isdigit() else None  # "#": any number
+            if num is not None:
+                return frozenset((exact, num)) if exact is not None else frozenset((num,))
             return frozenset((exact,)) if exact is not None else _EMPTY
         # every (prefix, suffix) of PREFIXES x SUFFIXES around a stem of at least _MIN_STEM letters
-        found: set[int] = set()
+        found: set[int] = set() if exact is None else {exact}  # =word: this very word
+        if self._has_roots:  # a ~word term: the word's root (cached with the word's analysis)
+            k = keys.get("~" + root(tok))
+            if k is not None:
+                found.add(k)
         n = len(tok)
         top = n - _MIN_STEM
         plens = [lp for lp in range(min(_MAX_PREFIX, top) + 1) if tok[:lp] in _PREFIX_SET]

@@ -12,6 +12,7 @@ The semantics (how terms, groups, windows, exclusions match) live in :mod:`flows
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, field_validator, model_validator
@@ -82,10 +83,22 @@ class RuleSpec(_Strict):
 class TopicSpec(_Strict):
     id: str = Field(pattern=ID_PATTERN)
     name: str = Field(min_length=1)
+    # Display names per language code (`ar`, `en`): messages use their channel's language, else `name`.
+    names: dict[str, str] = Field(default_factory=dict)
     description: str | None = None
     threshold: float = Field(default=1.0, gt=0)
     rules: list[RuleSpec] = Field(min_length=1)
     baseline: list[str] = Field(default_factory=list)
+
+    @field_validator("names")
+    @classmethod
+    def _language_names(cls, names: dict[str, str]) -> dict[str, str]:
+        for lang, text in names.items():
+            if not re.fullmatch(r"[a-z]{2}", lang):
+                raise ValueError(f"{lang!r} is not a two-letter language code (ar, en)")
+            if not text.strip():
+                raise ValueError(f"the {lang} name is empty")
+        return names
 
     @field_validator("rules")
     @classmethod

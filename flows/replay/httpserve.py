@@ -1,7 +1,8 @@
 """A small static HTTP server on loopback: the replay feed and the tests' feed servers.
 
 Rules:
-- binds 127.0.0.1 on a free port only (never another interface);
+- binds 127.0.0.1 (or another loopback address given as ``host``) on a free port (or ``port``)
+  only, never another interface;
 - serves a mutable ``routes`` dict: path -> Route(content_type, body, status, headers);
 - every 200 carries a strong ETag (hash of the body) and answers a matching
   ``If-None-Match`` with 304 and no body, as well-behaved feed servers do;
@@ -14,6 +15,7 @@ Rules:
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import json
 import socket
 import threading
@@ -53,7 +55,10 @@ class StaticServer:
     Use as a context manager; ``base_url`` has no trailing slash.
     """
 
-    def __init__(self, routes: dict[str, Route | Handler] | None = None) -> None:
+    def __init__(self, routes: dict[str, Route | Handler] | None = None, *, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        if not ipaddress.ip_address(host).is_loopback:
+            raise ValueError(f"StaticServer binds loopback addresses only, not {host}")
         self.routes: dict[str, Route | Handler] = dict(routes or {})
         self.requests: list[SeenRequest] = []
         self.posts: list[tuple[str, bytes]] = []  # (path, body) of every POST
@@ -119,7 +124,7 @@ class StaticServer:
             # socketserver's default backlog of 5 refuses connections under parallel fetches.
             request_queue_size = 128
 
-        self._httpd = _Server(("127.0.0.1", 0), _Handler)
+        self._httpd = _Server((host, port), _Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, name="raqib-httpserve", daemon=True)
 

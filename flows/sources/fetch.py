@@ -6,7 +6,10 @@ Rules:
   a worker longer than ``total_timeout``, whatever its pace);
 - the body is read as a stream and cut off at ``max_bytes`` (checked while reading, not after);
 - redirects are followed by hand, at most ``max_redirects``, and every hop is checked by the
-  optional ``guard`` (the address guard) before it is requested;
+  optional ``guard`` (the address guard) before it is requested; the guard's `Approval` then
+  binds the connection: a new one is opened only to the addresses it approved (no second DNS
+  lookup that could answer otherwise), a pooled one is used only if its peer address passes,
+  and the name in the URL (Host header, TLS server name and certificate) stays the original;
 - transient failures (connect errors, timeouts, 429, 5xx) are retried with backoff; other
   failures are returned as a `FetchError` with a reason that names the URL's host, never raised
   past the caller's loop.
@@ -29,16 +32,52 @@ RETRYABLE_STATUS = {429, 500, 502, 503, 504}
 
 
 class FetchError(Exception):
-    """A fetch that failed; ``transient`` tells whether a later try may succeed."""
+    """A fetch that failed; ``transient`` tells whether a later try may succeed.
+
+    ``refused_host``: set when the address guard refused the request, the ``host:port`` it refused
+    (an operator who allows that host later lets the item be fetched again)."""
 
     def __init__(self, url: str, reason: str, *, status: int | None = None, transient: bool = False,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, refused_host: str | None = None) -> None:
         super().__init__(f"{url}: {reason}")
         self.url = url
         self.reason = reason
         self.status = status
         self.transient = transient
         self.retry_after = retry_after
+        self.refused_host = refused_host
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The address guard's decision for one request: where its connection may go.
+
+    ``host``/``port`` are the name and port exactly as the connection uses them (httpx's IDNA
+    encoding); ``addresses`` the resolved addresses the guard approved, the only ones a new
+    connection is opened to (None: the host is allowed by name, connect as usual);
+    ``refuse_peer`` says why a connected peer address is not acceptable (None when it is)."""
+
+    url: str
+    host: str
+    port: int
+    addresses: tuple[str, ...] | None
+    refuse_peer: Callable[[str], str | None] | None = None
+
+    def refuse(self, reason: str) -> FetchError:
+        return FetchError(self.url[:200], f"address guard: {reason}; not fetched",
+                          refused_host=f"{self.host}:{self.port}")
+
+    def check_peer(self, peer: str | None) -> None:
+        if self.refuse_peer is None:
+            return
+        why = self.refuse_peer(peer) if peer else "unknown"
+        if why:
+            raise self.refuse(f"{self.host} is connected to a {why} address ({peer})")
+
+
+# The address guard: called with each hop's URL before it is requested; raises `FetchError` to
+# refuse it, returns the `Approval` that binds its connection (None: the hop is not restricted).
+Guard = Callable[[str], "Approval | None"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +90,8 @@ class Fetched:
 
 # The monotonic deadline of the request running in this thread (None: no deadline).
 _deadline: ContextVar[float | None] = ContextVar("raqib_fetch_deadline", default=None)
+# The address guard's approval of the request running in this thread (None: not guarded).
+_approval: ContextVar[Approval | None] = ContextVar("raqib_fetch_approval", default=None)
 
 
 class _DeadlineStream(httpcore.NetworkStream):
@@ -60,8 +101,9 @@ class _DeadlineStream(httpcore.NetworkStream):
     would never trip them. Clamping each I/O wait to the time left ends such a request on time.
     """
 
-    def __init__(self, inner: httpcore.NetworkStream) -> None:
+    def __init__(self, inner: httpcore.NetworkStream, peer: str | None = None) -> None:
         self._inner = inner
+        self._peer = peer if peer is not None else _peer_address(inner)
 
     @staticmethod
     def _clamp(timeout: float | None) -> float | None:
@@ -77,6 +119,11 @@ class _DeadlineStream(httpcore.NetworkStream):
         return self._inner.read(max_bytes, self._clamp(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # A pooled connection may have been opened for another request (a feed, an allowed
+        # host): a guarded request checks where this one goes before a byte of it is sent.
+        approval = _approval.get()
+        if approval is not None:
+            approval.check_peer(self._peer)
         self._inner.write(buffer, self._clamp(timeout))
 
     def close(self) -> None:
@@ -84,17 +131,50 @@ class _DeadlineStream(httpcore.NetworkStream):
 
     def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, self._clamp(timeout)))
+        approval = _approval.get()
+        if approval is not None:
+            approval.check_peer(self._peer)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, self._clamp(timeout)), self._peer)
 
     def get_extra_info(self, info: str) -> Any:
         return self._inner.get_extra_info(info)
 
 
+def _peer_address(stream: httpcore.NetworkStream) -> str | None:
+    sock = stream.get_extra_info("socket")
+    try:
+        return str(sock.getpeername()[0]).split("%", 1)[0] if sock is not None else None
+    except OSError:
+        return None
+
+
 class _DeadlineBackend(httpcore.SyncBackend):
+    """Connections bounded by the request's deadline, and opened where the guard approved.
+
+    httpcore passes the origin's host as httpx encoded it; under an `Approval` the connection
+    goes to the approved addresses in turn (literals: no DNS lookup), never to a fresh answer.
+    The TLS server name is httpcore's own (the origin host), so certificates are still checked
+    against the name in the URL."""
+
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
                     socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
-        return _DeadlineStream(super().connect_tcp(host, port, _DeadlineStream._clamp(timeout), local_address,
-                                                   socket_options))
+        approval = _approval.get()
+        targets: Iterable[str] = [host]
+        if approval is not None:
+            if (host, port) != (approval.host, approval.port):
+                raise approval.refuse(f"connection to {host}:{port} was not the one approved")
+            if approval.addresses is not None:
+                targets = approval.addresses
+        last: Exception | None = None
+        for target in targets:
+            try:
+                stream = super().connect_tcp(target, port, _DeadlineStream._clamp(timeout), local_address,
+                                             socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+                continue
+            return _DeadlineStream(stream)
+        raise last if last is not None else httpcore.ConnectError(f"no address to connect to for {host}")
 
 
 def make_client(limits: Limits, user_agent: str) -> httpx.Client:
@@ -124,7 +204,7 @@ def _retry_after(value: str | None) -> float | None:
 
 
 def _get_once(client: httpx.Client, url: str, limits: Limits, max_bytes: int,
-              headers: dict[str, str], guard: Callable[[str], None] | None) -> Fetched:
+              headers: dict[str, str], guard: Guard | None) -> Fetched:
     deadline = time.monotonic() + limits.total_timeout
     token = _deadline.set(deadline)
     try:
@@ -134,13 +214,12 @@ def _get_once(client: httpx.Client, url: str, limits: Limits, max_bytes: int,
 
 
 def _follow(client: httpx.Client, url: str, limits: Limits, max_bytes: int, headers: dict[str, str],
-            guard: Callable[[str], None] | None, deadline: float) -> Fetched:
+            guard: Guard | None, deadline: float) -> Fetched:
     current = url
     for _hop in range(limits.max_redirects + 1):
         if time.monotonic() > deadline:
             raise FetchError(current, f"took longer than {limits.total_timeout:g}s", transient=True)
-        if guard is not None:
-            guard(current)
+        token = _approval.set(guard(current) if guard is not None else None)
         try:
             with client.stream("GET", current, headers=headers) as resp:
                 if resp.status_code == 304:
@@ -178,11 +257,13 @@ def _follow(client: httpx.Client, url: str, limits: Limits, max_bytes: int, head
             raise FetchError(current, f"connection failed ({exc.__class__.__name__})", transient=True) from None
         except httpx.HTTPError as exc:
             raise FetchError(current, f"HTTP error ({exc.__class__.__name__})") from None
+        finally:
+            _approval.reset(token)
     raise FetchError(url, f"more than {limits.max_redirects} redirects")
 
 
 def http_get(client: httpx.Client, url: str, limits: Limits, *, max_bytes: int,
-             headers: dict[str, str] | None = None, guard: Callable[[str], None] | None = None,
+             headers: dict[str, str] | None = None, guard: Guard | None = None,
              backoff: tuple[float, ...] = (1.0, 2.0, 4.0)) -> Fetched:
     """GET ``url`` within the limits, retrying transient failures ``limits.retries`` times."""
     attempt = 0
@@ -202,7 +283,7 @@ def http_get(client: httpx.Client, url: str, limits: Limits, *, max_bytes: int,
 
 
 def fetch_page(client: httpx.Client, url: str, limits: Limits, *,
-               guard: Callable[[str], None] | None = None) -> Fetched:
+               guard: Guard | None = None) -> Fetched:
     """Download an article page within the page limits."""
     return http_get(client, url, limits, max_bytes=limits.max_page_bytes,
                     headers={"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}, guard=guard)

@@ -6,11 +6,17 @@ Rules:
 - a body whose hash equals the previous poll's is "nothing new" too, even with a new ETag
   (some servers change ETags on every request);
 - feedparser parses bytes we fetched (it has no timeout or size cap of its own), with the
-  response headers so the HTTP charset is honoured; a feed that declares no charset (neither
-  HTTP nor XML) and is not valid UTF-8 is read as windows-1256, as Arabic sites without a
-  declaration mean (feedparser alone would guess windows-1252 and garble every title);
-- a body that is not a feed (an HTML page: ``version == ''`` and no entries) is an error;
-  malformed XML that the loose parser still reads is accepted with a warning;
+  response headers so the HTTP charset is honoured; a feed that declares no charset (not in
+  HTTP, not in an XML declaration, not by a byte-order mark or a UTF-16/32 declaration) and is
+  not valid UTF-8 is read as windows-1256, as Arabic sites without a declaration mean
+  (feedparser alone would guess windows-1252 and garble every title);
+- relative item links (`/news/123`) are resolved against the feed's final URL (after redirects)
+  or its `Content-Location`; a link is kept only if it resolves to http(s) or is left as the
+  publisher wrote it (another scheme, which the address guard refuses to fetch); guids are
+  keys and are never rewritten;
+- a body that is not a feed (an HTML page: ``version == ''`` and no entries) is an error naming
+  the parser's complaint and where (line, column); malformed XML that the loose parser still
+  reads is accepted with a warning saying the same;
 - each entry gets a key: its guid, else its link, else a hash of title + summary;
 - entries are returned in feed order, at most ``HARD_ENTRY_CAP`` (memory bound); the per-cycle cap
   on *new* entries is the pipeline's, so entries past it stay unseen for the next cycle.
@@ -19,17 +25,20 @@ Rules:
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable
+from urllib.parse import urljoin, urlsplit
+from xml.sax import SAXParseException
 
 import feedparser
 import httpx
 
 from flows.config import Limits
-from flows.sources.fetch import FetchError, http_get
+from flows.sources.fetch import FetchError, Guard, http_get
+from flows.sources.guard import feed_guard
 
 HARD_ENTRY_CAP = 5000
 
@@ -77,11 +86,16 @@ def _entry_key(entry: feedparser.FeedParserDict) -> str:
 
 
 _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.I)
+# A byte-order mark, or the first characters of "<?xml" in UTF-16/32 or EBCDIC, tell the
+# encoding by themselves (XML 1.0, appendix F); the declaration that follows names it.
+_SELF_DECLARED = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
+                  codecs.BOM_UTF16_BE, b"<\0?\0", b"\0<\0?", b"<\0\0\0", b"\0\0\0<", b"\x4c\x6f\xa7\x94")
 
 
 def _undeclared_arabic(body: bytes, headers: dict[str, str]) -> bytes:
     """Re-encode an undeclared, non-UTF-8 body from windows-1256 to UTF-8."""
-    if "charset=" in headers.get("content-type", "").lower() or _XML_ENCODING.match(body[:300]):
+    if ("charset=" in headers.get("content-type", "").lower() or body.startswith(_SELF_DECLARED)
+            or _XML_ENCODING.match(body[:300])):
         return body
     try:
         body.decode("utf-8")
@@ -90,17 +104,67 @@ def _undeclared_arabic(body: bytes, headers: dict[str, str]) -> bytes:
         return body.decode("cp1256", errors="replace").encode("utf-8")
 
 
-def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: int = HARD_ENTRY_CAP) -> tuple[list[Entry], str | None, str | None]:
-    """Parse feed bytes; returns (entries, feed title, warning). Raises ValueError if not a feed."""
+def _complaint(exc: BaseException | None, added_line: bool) -> str:
+    """What the parser said, and where: "mismatched tag at line 3, column 12".
+
+    ``added_line``: feedparser put an XML declaration line before a body that had none, so the
+    parser's line numbers are one past the publisher's."""
+    if exc is None:
+        return "no feed elements found"
+    if isinstance(exc, SAXParseException):
+        line = max(1, exc.getLineNumber() - (1 if added_line else 0))
+        return f"{exc.getMessage()[:200]} at line {line}, column {exc.getColumnNumber()}"
+    return f"{exc.__class__.__name__}: {str(exc)[:200]}"
+
+
+def _has_declaration(body: bytes, encoding: str | None) -> bool:
+    try:
+        head = body[:400].decode(encoding or "utf-8", errors="ignore")
+    except LookupError:
+        return True
+    return head.lstrip("\ufeff").startswith("<?xml")
+
+
+def _resolve_link(raw: str, base: str | None) -> str | None:
+    """An entry's link, resolved against the feed's own URL when relative (see the module rules)."""
+    link = raw.strip()
+    if not link:
+        return None
+    try:
+        if urlsplit(link).scheme or not base:  # absolute (any scheme: the guard judges it), or no base
+            return link
+        joined = urljoin(base, link)
+        return joined if urlsplit(joined).scheme.lower() in ("http", "https") else None
+    except ValueError:  # unparseable: kept as written, the guard refuses it by name
+        return link
+
+
+def feed_base(url: str | None, headers: dict[str, str]) -> str | None:
+    """The URL relative links in a feed are relative to: its Content-Location, else its own URL."""
+    location = (headers.get("content-location") or "").strip()
+    base = urljoin(url, location) if url and location else (url or location or None)
+    if base and urlsplit(base).scheme.lower() in ("http", "https"):
+        return base
+    return None
+
+
+def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: int = HARD_ENTRY_CAP,
+               url: str | None = None) -> tuple[list[Entry], str | None, str | None]:
+    """Parse feed bytes fetched from ``url`` (the final one, after redirects); returns
+    (entries, feed title, warning). Raises ValueError if not a feed."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
-    parsed = feedparser.parse(_undeclared_arabic(body, headers), response_headers=headers)
+    base = feed_base(url, headers)
+    # Content-Location is not given to feedparser: it would rewrite relative guids, the keys
+    # items are remembered by. Links are resolved here instead.
+    body = _undeclared_arabic(body, headers)
+    parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if k != "content-location"})
+    exc = parsed.get("bozo_exception")
+    added_line = exc is not None and not _has_declaration(body, parsed.get("encoding"))
     if not parsed.get("version") and not parsed.entries:
-        reason = parsed.get("bozo_exception")
-        raise ValueError(f"not an RSS/Atom feed{f' ({reason.__class__.__name__})' if reason else ''}")
+        raise ValueError(f"not an RSS/Atom feed: {_complaint(exc, added_line)}")
     warning = None
     if parsed.get("bozo"):
-        exc = parsed.get("bozo_exception")
-        warning = f"feed is malformed, read loosely: {exc.__class__.__name__}: {str(exc)[:200]}"
+        warning = f"feed is malformed, read loosely: {_complaint(exc, added_line)}"
     entries: list[Entry] = []
     seen: set[str] = set()
     for raw in parsed.entries:
@@ -108,7 +172,7 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: 
         if key in seen:  # duplicate guids within one feed body: keep the first
             continue
         seen.add(key)
-        link = (raw.get("link") or "").strip() or None
+        link = _resolve_link(raw.get("link") or "", base)
         entries.append(Entry(
             key=key,
             link=link,
@@ -124,14 +188,17 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: 
 
 def poll_feed(client: httpx.Client, url: str, limits: Limits, *, etag: str | None = None,
               last_modified: str | None = None, previous_hash: str | None = None,
-              guard: Callable[[str], None] | None = None) -> PollResult:
-    """Poll one feed. Raises `FetchError` (network/HTTP) or ValueError (not a feed)."""
+              guard: Guard | None = None) -> PollResult:
+    """Poll one feed. Raises `FetchError` (network/HTTP) or ValueError (not a feed).
+
+    The feed's own host is the operator's choice; ``guard`` checks redirects to any other host."""
     headers = {"Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    got = http_get(client, url, limits, max_bytes=limits.max_feed_bytes, headers=headers, guard=guard)
+    got = http_get(client, url, limits, max_bytes=limits.max_feed_bytes, headers=headers,
+                   guard=feed_guard(url, guard))
     if got.status == 304:
         return PollResult("not_modified", etag=etag, last_modified=last_modified, body_hash=previous_hash)
     new_etag = got.headers.get("etag") or etag
@@ -141,7 +208,7 @@ def poll_feed(client: httpx.Client, url: str, limits: Limits, *, etag: str | Non
         return PollResult("unchanged", etag=new_etag, last_modified=new_lm, body_hash=body_hash)
     try:
         entries, title, warning = parse_feed(
-            got.body, {k.lower(): v for k, v in got.headers.items()}
+            got.body, {k.lower(): v for k, v in got.headers.items()}, url=got.url
         )
     except ValueError as exc:
         raise FetchError(url, str(exc)) from None

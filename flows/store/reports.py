@@ -7,12 +7,12 @@ the digest bookkeeping (`record_digest`) and the failed-extraction count (`fail_
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from flows.store.schema import alerts, digests, feeds, items, outbox, utcnow
+from flows.store.schema import alerts, digests, feeds, item_texts, items, outbox, utcnow
 
 
 class ReportQueries:
@@ -38,6 +38,23 @@ class ReportQueries:
                 if label not in out:
                     out.append(label)
         return out
+
+    def earlier_alert(self, item_id: int) -> tuple[str, str | None, datetime | None] | None:
+        """(headline, outlet, publication time) of the first alerted item of the story this item
+        updates (``items.update_of``), or None when it updates none or that story had no alert."""
+        with self.engine.connect() as conn:
+            story = conn.execute(select(items.c.update_of).where(items.c.id == item_id)).scalar()
+            if story is None:
+                return None
+            row = conn.execute(
+                select(items.c.title, items.c.link, items.c.sitename, feeds.c.name, items.c.published_at,
+                       items.c.matched_at)
+                .join(feeds, feeds.c.id == items.c.feed_id).join(alerts, alerts.c.item_id == items.c.id)
+                .where(items.c.story_id == story).order_by(items.c.id).limit(1)).first()
+        if row is None:
+            return None
+        title, link, site, feed, published, matched = row
+        return (title or link or "", site or feed, published or matched)
 
     def alerted_since(self, since: datetime) -> list[dict[str, Any]]:
         """Alerts created since ``since``: topic, story and the story's first item, oldest first."""
@@ -82,9 +99,9 @@ class ReportQueries:
 
     def matched_items(self) -> list[dict[str, Any]]:
         """Items that were matched from text (not duplicates), with the topics they alerted."""
-        q = (select(items.c.id, items.c.title, items.c.link, items.c.text, feeds.c.name.label("feed"))
-             .join(feeds, feeds.c.id == items.c.feed_id)
-             .where(items.c.state == "done", items.c.text.is_not(None)).order_by(items.c.id))
+        q = (select(items.c.id, items.c.title, items.c.link, item_texts.c.text, feeds.c.name.label("feed"))
+             .join(item_texts, item_texts.c.item_id == items.c.id).join(feeds, feeds.c.id == items.c.feed_id)
+             .where(items.c.state == "done").order_by(items.c.id))
         with self.engine.connect() as conn:
             rows = [dict(r) for r in conn.execute(q).mappings()]
             alerted: dict[int, set[str]] = {}
@@ -94,14 +111,30 @@ class ReportQueries:
             r["alerted"] = sorted(alerted.get(r["id"], set()))
         return rows
 
-    def fail_item(self, item_id: int, reason: str, give_up_after: int) -> int:
-        """Count a failed extraction; the item stays pending until ``give_up_after`` tries."""
+    def fail_item(self, item_id: int, reason: str, give_up_after: int, refused_host: str | None = None) -> int:
+        """Count a failed extraction; the item stays pending until ``give_up_after`` tries.
+
+        ``refused_host``: the address guard refused this host:port (kept for `requeue_allowed`)."""
         with self.engine.begin() as conn:
             attempts = (conn.execute(select(items.c.attempts).where(items.c.id == item_id)).scalar() or 0) + 1
             conn.execute(update(items).where(items.c.id == item_id).values(
-                attempts=attempts, last_error=reason[:2000],
+                attempts=attempts, last_error=reason[:2000], refused_host=(refused_host or None) and refused_host[:300],
                 state="failed" if attempts >= give_up_after else "pending", claimed_by=None, claim_until=None))
         return attempts
+
+    def requeue_allowed(self, allows: Callable[[str], bool]) -> int:
+        """Make items the address guard refused pending again when ``allows`` their host now.
+
+        Such an item was matched on its feed summary; fetched now, its page may fire topics the
+        summary did not (alerts and outbox rows stay unique per item: nothing is sent twice)."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(select(items.c.id, items.c.refused_host).where(
+                items.c.refused_host.is_not(None), items.c.state != "pending")).all()
+            ids = [r[0] for r in rows if allows(r[1])]
+            for i in range(0, len(ids), 500):
+                conn.execute(update(items).where(items.c.id.in_(ids[i:i + 500])).values(
+                    state="pending", attempts=0, refused_host=None, claimed_by=None, claim_until=None))
+        return len(ids)
 
     def item_count(self) -> int:
         with self.engine.connect() as conn:

@@ -72,15 +72,21 @@ items = Table(
     # Story clustering (migration 2): MinHash of the body, and the id of the story's first item.
     Column("fingerprint", Text),
     Column("story_id", Integer),
+    # Story updates (migration 10): the earlier story this item is a later report of, if any.
+    Column("update_of", Integer),
     # Work sharing (migration 4): the worker processing this pending item, until when.
     Column("claimed_by", String(200)),
     Column("claim_until", DateTime),
+    # Address guard (migration 11): the host:port the guard refused for this item's link, so an
+    # operator who later allows that host gets the item fetched again.
+    Column("refused_host", String(300)),
     UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
 )
 Index("ix_items_content_hash", items.c.content_hash)
 Index("ix_items_state", items.c.state)
 Index("ix_items_matched_at", items.c.matched_at)
 Index("ix_items_story_id", items.c.story_id)
+Index("ix_items_refused_host", items.c.refused_host)
 
 alerts = Table(
     "alerts", metadata,
@@ -113,6 +119,16 @@ outbox = Table(
     UniqueConstraint("item_id", "channel", name="uq_outbox_item_channel"),
 )
 Index("ix_outbox_status", outbox.c.status)
+
+# Article texts (migration 6), apart from the items the cycle reads and writes: only `raqib
+# rematch` (and backtests of a topic change) read them, and a ~5 KB text per row made every page
+# of the items table and of its indexes' lookups cost more as history grew. `items.text` stays
+# in the schema for older databases and is always NULL from migration 6 on.
+item_texts = Table(
+    "item_texts", metadata,
+    Column("item_id", Integer, ForeignKey("items.id"), primary_key=True),
+    Column("text", Text, nullable=False),
+)
 
 # Digests sent (migration 3): one row per (channel, period) so a digest is never sent twice.
 digests = Table(
@@ -150,6 +166,21 @@ def _index_feedback(conn: Connection) -> None:
     for name, col in (("ix_feedback_created_at", "created_at"), ("ix_feedback_item_id", "item_id")):
         if name not in have:
             conn.execute(text(f"CREATE INDEX {name} ON feedback ({col})"))
+
+
+# Retention (migration 8): keys of items whose rows were pruned, so a feed that still lists them
+# never makes them new again; and when each maintenance job last ran (one worker a day prunes).
+seen_keys = Table(
+    "seen_keys", metadata,
+    Column("feed_id", Integer, ForeignKey("feeds.id"), primary_key=True),
+    Column("key", String(1000), primary_key=True),
+    Column("pruned_at", DateTime, nullable=False),
+)
+maintenance = Table(
+    "maintenance", metadata,
+    Column("job", String(64), primary_key=True),
+    Column("last_run_at", DateTime),
+)
 
 
 def _create_all(conn: Connection) -> None:
@@ -196,6 +227,41 @@ def _index_stories(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_items_story_id ON items (story_id)"))
 
 
+def _move_texts(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[item_texts])
+    conn.execute(text("INSERT INTO item_texts (item_id, text) SELECT id, text FROM items WHERE text IS NOT NULL"))
+    conn.execute(text("UPDATE items SET text = NULL WHERE text IS NOT NULL"))
+
+
+def _add_retention(conn: Connection) -> None:
+    metadata.create_all(conn, tables=[seen_keys, maintenance])
+    if "ix_items_polled_at" not in {i["name"] for i in inspect(conn).get_indexes("items")}:
+        conn.execute(text("CREATE INDEX ix_items_polled_at ON items (polled_at)"))
+
+
+def _incremental_vacuum(conn: Connection) -> None:
+    # SQLite gives pruned pages back to the file system only in auto-vacuum mode. A new file gets it
+    # on connect (before its first table); an older one is converted by its first prune, which runs
+    # the one full VACUUM needed outside any transaction (flows.store.retention).
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA auto_vacuum=INCREMENTAL")
+
+
+def _add_refused_host(conn: Connection) -> None:
+    # Like migration 2: an older database lacks the column, a new one got it from migration 1.
+
+    if "refused_host" not in {c["name"] for c in inspect(conn).get_columns("items")}:
+        conn.execute(text("ALTER TABLE items ADD COLUMN refused_host VARCHAR(300)"))
+    if "ix_items_refused_host" not in {i["name"] for i in inspect(conn).get_indexes("items")}:
+        conn.execute(text("CREATE INDEX ix_items_refused_host ON items (refused_host)"))
+
+
+def _add_update_of(conn: Connection) -> None:
+    # Like migration 2: an older database lacks the column, a new one got it from migration 1.
+    if "update_of" not in {c["name"] for c in inspect(conn).get_columns("items")}:
+        conn.execute(text("ALTER TABLE items ADD COLUMN update_of INTEGER"))
+
+
 # Append-only. Each entry: (version, name, function of a Connection).
 MIGRATIONS: list[tuple[int, str, Any]] = [
     (1, "initial schema: feeds, items, alerts, outbox", _create_all),
@@ -203,6 +269,11 @@ MIGRATIONS: list[tuple[int, str, Any]] = [
     (3, "digests sent per channel and period", lambda conn: metadata.create_all(conn, tables=[digests])),
     (4, "work sharing: feed leases, item and outbox claims, adaptive poll interval", _add_claim_columns),
     (5, "index items by story", lambda conn: _index_stories(conn)),
+    (6, "article texts in a table of their own", _move_texts),
+    (8, "retention: keys of pruned items, maintenance runs, items by poll time", _add_retention),
+    (9, "sqlite: incremental auto-vacuum", _incremental_vacuum),
+    (10, "items: the earlier story a later report updates", _add_update_of),
+    (11, "items refused by the address guard remember the refused host", _add_refused_host),
     (12, "feedback: analysts' judgments per (item or url, topic)", lambda conn: metadata.create_all(conn, tables=[feedback])),
     (13, "feedback: index by time and item", lambda conn: _index_feedback(conn)),
 ]

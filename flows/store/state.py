@@ -28,24 +28,26 @@ from sqlalchemy.engine import Connection, Engine
 from flows.store.outbox import OutboxQueries
 from flows.store.reports import ReportQueries
 from flows.store.schema import (  # noqa: F401  (re-exported: callers import the tables from here)
-    MIGRATIONS, alerts, digests, feeds, items, metadata, outbox, schema_migrations, utcnow,
+    MIGRATIONS, alerts, digests, feeds, item_texts, items, maintenance, metadata, outbox, schema_migrations,
+    seen_keys, utcnow,
 )
 
+from flows.store.dburl import DATABASE_URL_ENV, check_driver, normalize
 from flows.redact import redact_url  # noqa: F401  (moved; kept importable from here)
-
-DATABASE_URL_ENV = "RAQIB_DATABASE_URL"
 
 
 def database_url(state_dir: Path) -> str:
     env = os.environ.get(DATABASE_URL_ENV, "").strip()
     if env:
-        return env
+        return normalize(env)
     state_dir.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{(state_dir / 'raqib.db').resolve()}"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # Before anything else: on a new file this makes freed pages returnable (flows.store.retention).
+    cur.execute("PRAGMA auto_vacuum=INCREMENTAL")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA busy_timeout=30000")
@@ -80,10 +82,32 @@ class PendingItem:
     attempts: int
 
 
+@dataclass
+class ItemOutcome:
+    """What processing decided for one item: written by `Store.finish_items`."""
+
+    item_id: int
+    state: str  # done | duplicate
+    content_hash: str | None
+    text: str | None
+    sitename: str | None
+    topics: list[str]
+    alerts: Sequence[tuple[str, str, float, list[dict[str, Any]]]]  # (topic, name, score, evidence)
+    deliveries: Sequence[tuple[str, list[str]]]  # (channel, topics)
+    fingerprint: str | None = None
+    story_id: int | None = None
+    note: str | None = None
+    title: str | None = None  # the page's title, for an entry that had none
+    published_at: datetime | None = None  # the page's date, for an entry that had none
+    update_of: int | None = None  # the story this report updates (a later report of the same event)
+
+
 class Store(OutboxQueries, ReportQueries):
     """The pipeline's state. One instance per process; safe to share across threads."""
 
     def __init__(self, url: str) -> None:
+        url = normalize(url)
+        check_driver(url)
         self.url = url
         if url.startswith("sqlite"):
             self.engine: Engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
@@ -125,7 +149,7 @@ class Store(OutboxQueries, ReportQueries):
         with self.engine.connect() as conn:
             return conn.execute(select(func.max(schema_migrations.c.version))).scalar() or 0
 
-    def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any]) -> bool:
+    def _insert_ignore(self, conn: Connection, table: Table, values: dict[str, Any], key: Any = None) -> bool:
         """INSERT … ON CONFLICT DO NOTHING; True if a row was inserted."""
         if conn.dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -134,7 +158,7 @@ class Store(OutboxQueries, ReportQueries):
             from sqlalchemy.dialects.sqlite import insert as sqlite_insert
             stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
         # rowcount is unreliable with RETURNING-capable drivers; ask for the new key instead.
-        return conn.execute(stmt.returning(table.c.id)).first() is not None
+        return conn.execute(stmt.returning(table.c.id if key is None else key)).first() is not None
 
     # -- feeds ----------------------------------------------------------------------------
     def sync_feeds(self, configured: Iterable[tuple[str, str, str | None]]) -> list[FeedRow]:
@@ -296,6 +320,9 @@ class Store(OutboxQueries, ReportQueries):
                 chunk = list(keys[i:i + 500])
                 found.update(conn.execute(select(items.c.key).where(
                     items.c.feed_id == feed_id, items.c.key.in_(chunk))).scalars())
+                # Items pruned by retention are still seen: their keys outlive their rows.
+                found.update(conn.execute(select(seen_keys.c.key).where(
+                    seen_keys.c.feed_id == feed_id, seen_keys.c.key.in_(chunk))).scalars())
         return found
 
     def add_items(self, feed_id: int, entries: Sequence[dict[str, Any]], state: str = "pending") -> int:
@@ -322,33 +349,62 @@ class Store(OutboxQueries, ReportQueries):
 
     def hash_seen(self, content_hash: str, exclude_item: int) -> int | None:
         """The story id of an earlier item with the same content hash, or None."""
+        return self.hashes_seen([content_hash], exclude_items=[exclude_item]).get(content_hash)
+
+    def hashes_seen(self, hashes: Sequence[str], exclude_items: Sequence[int] = ()) -> dict[str, int]:
+        """For each content hash already finished (done or duplicate) by an item not in
+        ``exclude_items``: the story id of the first such item. One query per 500 hashes."""
+        out: dict[str, int] = {}
+        wanted = sorted(set(hashes))
         with self.engine.connect() as conn:
-            row = conn.execute(select(items.c.id, items.c.story_id).where(
-                items.c.content_hash == content_hash, items.c.id != exclude_item,
-                items.c.state.in_(("done", "duplicate"))).order_by(items.c.id).limit(1)).first()
-        return None if row is None else (row[1] or row[0])
+            for i in range(0, len(wanted), 500):
+                q = (select(items.c.content_hash, items.c.id, items.c.story_id)
+                     .where(items.c.content_hash.in_(wanted[i:i + 500]), items.c.state.in_(("done", "duplicate")))
+                     .order_by(items.c.id))
+                if exclude_items:
+                    q = q.where(items.c.id.not_in(list(exclude_items)))
+                for digest, item_id, story_id in conn.execute(q):
+                    out.setdefault(digest, story_id or item_id)
+        return out
 
     def finish_item(self, item_id: int, *, state: str, content_hash: str | None, text_: str | None,
                     sitename: str | None, topics: list[str],
                     alerts_: Sequence[tuple[str, str, float, list[dict[str, Any]]]],
                     deliveries: Sequence[tuple[str, list[str]]], fingerprint: str | None = None,
-                    story_id: int | None = None, note: str | None = None) -> None:
+                    story_id: int | None = None, note: str | None = None,
+                    update_of: int | None = None) -> None:
         """Record an item's outcome, its alerts and their outbox rows in one transaction."""
+        self.finish_items([ItemOutcome(item_id, state, content_hash, text_, sitename, topics, alerts_, deliveries,
+                                       fingerprint, story_id, note)])
+
+    def finish_items(self, outcomes: Sequence["ItemOutcome"]) -> None:
+        """Record several items' outcomes, with their alerts and outbox rows, in one transaction:
+        a crash leaves every one of them either untouched (still pending) or finished."""
+        if not outcomes:
+            return
         now = utcnow()
         with self.engine.begin() as conn:
-            conn.execute(update(items).where(items.c.id == item_id).values(
-                state=state, content_hash=content_hash, text=text_, sitename=sitename,
-                topics=json.dumps(topics), matched_at=now, last_error=note, fingerprint=fingerprint,
-                story_id=story_id if story_id is not None else item_id))
-            for topic, name, score, evidence in alerts_:
-                self._insert_ignore(conn, alerts, {"item_id": item_id, "topic": topic, "topic_name": name,
-                                                   "score": score,
-                                                   "evidence": json.dumps(evidence, ensure_ascii=False),
-                                                   "created_at": now})
-            for channel, topics_ in deliveries:
-                self._insert_ignore(conn, outbox, {"item_id": item_id, "channel": channel,
-                                                   "topics": json.dumps(topics_), "status": "pending",
-                                                   "attempts": 0, "created_at": now, "next_attempt_at": now})
+            for o in outcomes:
+                extra: dict[str, Any] = {}
+                if o.title is not None:
+                    extra["title"] = o.title
+                if o.published_at is not None:
+                    extra["published_at"] = o.published_at
+                conn.execute(update(items).where(items.c.id == o.item_id).values(
+                    state=o.state, content_hash=o.content_hash, sitename=o.sitename,
+                    topics=json.dumps(o.topics), matched_at=now, last_error=o.note, fingerprint=o.fingerprint,
+                    story_id=o.story_id if o.story_id is not None else o.item_id, update_of=o.update_of, **extra))
+                if o.text is not None and o.state == "done":  # kept for rematch; a duplicate's is the first's
+                    self._insert_ignore(conn, item_texts, {"item_id": o.item_id, "text": o.text}, key=item_texts.c.item_id)
+                for topic, name, score, evidence in o.alerts:
+                    self._insert_ignore(conn, alerts, {"item_id": o.item_id, "topic": topic, "topic_name": name,
+                                                       "score": score,
+                                                       "evidence": json.dumps(evidence, ensure_ascii=False),
+                                                       "created_at": now})
+                for channel, topics_ in o.deliveries:
+                    self._insert_ignore(conn, outbox, {"item_id": o.item_id, "channel": channel,
+                                                       "topics": json.dumps(topics_), "status": "pending",
+                                                       "attempts": 0, "created_at": now, "next_attempt_at": now})
 
     def recent_fingerprints(self, since: datetime, exclude_item: int) -> list[tuple[int, int, str]]:
         """(item id, story id, fingerprint) of items processed since ``since``."""

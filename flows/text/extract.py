@@ -10,14 +10,19 @@ Rules:
   charset-normalizer's best guess, else UTF-8 with replacement characters. An unknown label is
   ignored; a declared charset is decoded with ``errors="replace"``.
 - ``extract_article`` parses the page once and calls trafilatura's extraction once
-  (``bare_extraction`` with XML output, options in ``EXTRACT_SETTINGS``); title, author, date and
-  sitename come from trafilatura's own metadata steps on the same tree (``_metadata``), skipping
-  the categories/tags/license passes that ``with_metadata=True`` adds. It renders the article in the seeds' shape from the
+  (``bare_extraction`` with XML output, options in ``EXTRACT_SETTINGS``); metadata comes from
+  trafilatura's own metadata steps on the same tree (``_metadata``), only the fields the caller
+  asks for (title, date and sitename by default; author only on request: its byline search costs
+  a third of a page), skipping the categories/tags/license passes of ``with_metadata=True``. It renders the article in the seeds' shape from the
   XML tree (trafilatura's own txt output uses single newlines and ``- `` bullets): headline first,
   blocks (head, p, list, table, quote, code) separated by a blank line, headings on their own
   line, ``<lb/>`` as a newline, list items as ``"  • item"`` (nested lists two spaces deeper),
   table rows one per line with cells joined by `` | ``; spaces inside a line are collapsed as
-  HTML does, except in code.
+  HTML does, except in code. Only inline elements (hi, ref, del …) touch their neighbours: any
+  other element nested where trafilatura puts it (a cell or row outside a table, a head inside an
+  item, a table inside a cell or a paragraph, a list inside a paragraph) is kept apart by a line
+  break or a space, so no word boundary of the page is lost; a nested table is rendered once,
+  inside its cell.
 - ``language`` is the page's ``<html lang>`` (trafilatura sets one only with its optional detector).
 - Metadata that fails to extract is None; it never costs the article.
 - trafilatura folds every Unicode space, U+00A0 included, to an ASCII space; the seeds keep their
@@ -42,7 +47,8 @@ from trafilatura.metadata import examine_meta, extract_author, extract_meta_json
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-__all__ = ["Article", "EXTRACT_SETTINGS", "decode_html", "decode_undeclared", "extract_article", "render_xml"]
+__all__ = ["Article", "DEFAULT_METADATA", "EXTRACT_SETTINGS", "METADATA_FIELDS", "decode_html", "decode_undeclared",
+           "extract_article", "render_xml"]
 
 
 @dataclass(frozen=True)
@@ -193,7 +199,8 @@ _NBSP_FORMS = ("\xa0", "&nbsp;", "&#160;", "&#xa0;", "&#xA0;")
 _NBSP_TOKEN = re.compile(r"\xa0|&nbsp;|&#160;|&#x[aA]0;")
 _NOT_BEFORE = frozenset("<>;")
 _NOT_AFTER = frozenset("<>&")
-_BLOCKS = frozenset({"p", "head", "list", "quote", "code", "table", "graphic", "div", "item", "row"})
+# trafilatura's inline elements (formatting, links, deletions); every other element is kept apart.
+_INLINE = frozenset({"hi", "ref", "del", "span", "sub", "sup"})
 _BULLET = "  • "
 _HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.I)
 
@@ -224,18 +231,30 @@ def _clean(text: str) -> str:
 
 
 def _inline(elem: _Element) -> str:
-    """Text of an element's content, ``<lb/>`` as a newline, a nested block (a <p> in a quote) on
-    lines of its own, inline elements (hi, ref, del) joined as they are."""
+    """Text of an element's content, ``<lb/>`` as a newline, a nested block (a <p> in a quote, a
+    <head> or a table in an item, a list in a <p>) on lines of its own, a cell apart from its
+    neighbours, inline elements (hi, ref, del) joined as they are."""
     parts: list[str] = [elem.text or ""]
     for child in elem:
-        if child.tag == "lb":
-            parts.append("\n")
-        else:
-            parts.append("\n" + _inline(child) + "\n" if child.tag in _BLOCKS else _inline(child))
+        parts.append(_child_text(child))
         parts.append(child.tail or "")
     return "".join(parts)
 
 
+def _child_text(child: _Element) -> str:
+    """A child element's text as it sits in its parent's: only inline elements touch their
+    neighbours, so no word boundary of the page is lost (trafilatura nests what it does not treat
+    as blocks: cells, rows, heads inside items, tables inside cells or paragraphs …)."""
+    tag = child.tag
+    if tag == "lb":
+        return "\n"
+    if tag in _INLINE or not isinstance(tag, str):  # comments and processing instructions: their tails only
+        return _inline(child) if isinstance(tag, str) else ""
+    if tag == "table":
+        return "\n" + "\n".join(_render_table(child)) + "\n"
+    if tag == "cell":
+        return " " + _inline(child) + " "
+    return "\n" + _inline(child) + "\n"
 def _lines(text: str) -> list[str]:
     return [line for line in (_clean(part) for part in text.split("\n")) if line]
 
@@ -244,7 +263,11 @@ def _render_list(elem: _Element, depth: int) -> list[str]:
     lines: list[str] = []
     indent = "  " * depth
     for item in elem:
-        if item.tag != "item":
+        if item.tag != "item":  # a <head> or stray block inside the list: its lines, not dropped
+            if isinstance(item.tag, str) and item.tag != "list":
+                lines.extend(indent + line for line in _lines(_inline(item)))
+            elif item.tag == "list":
+                lines.extend(_render_list(item, depth + 1))
             continue
         # the item's own text; nested lists go underneath, one level deeper
         own = _item_text(item)
@@ -261,15 +284,23 @@ def _item_text(item: _Element) -> str:
     parts: list[str] = [item.text or ""]
     for child in item:
         if child.tag != "list":
-            parts.append("\n" if child.tag == "lb" else _inline(child))
+            parts.append(_child_text(child))
+        else:  # the list is rendered underneath; its place still separates the words around it
+            parts.append("\n")
         parts.append(child.tail or "")
     return "".join(parts)
 
 
+def _own_rows(table: _Element) -> list[_Element]:
+    """The rows of ``table`` itself, not those of a table nested in one of its cells."""
+    return [row for row in table.iter("row")
+            if next((a for a in row.iterancestors("table")), None) is table]
+
+
 def _render_table(elem: _Element) -> list[str]:
     rows: list[str] = []
-    for row in elem.iter("row"):
-        cells = [" ".join(_lines(_inline(cell))) for cell in row if cell.tag == "cell"]
+    for row in _own_rows(elem):
+        cells = [" ".join(_lines(_inline(cell))) for cell in row if isinstance(cell.tag, str)]
         line = " | ".join(c for c in cells if c)
         if line:
             rows.append(line)
@@ -309,29 +340,55 @@ def _page_language(html: str) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def _metadata(tree: Any, url: str | None) -> Document:
-    """trafilatura's extract_metadata() steps for title, author, date and sitename only, with the
-    date settings bare_extraction() uses (original date, no extensive search, nothing after today)."""
-    meta = examine_meta(tree)
-    if meta.author and " " not in meta.author:  # as trafilatura: a one-word author is a handle
+# What `extract_article` may compute besides the text. Author costs about a third of a page's
+# extraction (trafilatura's byline search walks the whole tree) and nothing reads it: only on request.
+METADATA_FIELDS = frozenset({"title", "date", "sitename", "author"})
+DEFAULT_METADATA = frozenset({"title", "date", "sitename"})
+
+
+def _metadata(tree: Any, url: str | None, fields: frozenset[str]) -> Document:
+    """trafilatura's extract_metadata() steps for the ``fields`` asked for only, cheapest first:
+    the <meta> tags and JSON-LD (title, sitename, author) always when one of those is wanted, the
+    tree searches (title, author, sitename) only when those left it empty, htmldate only for
+    ``date``, with the settings bare_extraction() uses (original date, no extensive search,
+    nothing after today)."""
+    meta = Document()
+    if fields & {"title", "sitename", "author"}:
+        meta = examine_meta(tree)
+        if meta.author and " " not in meta.author:  # as trafilatura: a one-word author is a handle
+            meta.author = None
+        meta = extract_meta_json(tree, meta)
+    if "title" in fields:
+        meta.title = meta.title or extract_title(tree)
+    else:
+        meta.title = None
+    if "author" in fields:
+        meta.author = meta.author or extract_author(tree)
+    else:
         meta.author = None
-    meta = extract_meta_json(tree, meta)
-    meta.title = meta.title or extract_title(tree)
-    meta.author = meta.author or extract_author(tree)
-    meta.date = find_date(
-        tree,
-        url=url,
-        original_date=True,
-        extensive_search=False,
-        max_date=datetime.now().astimezone().strftime("%Y-%m-%d"),
-    )
-    meta.sitename = (meta.sitename or extract_sitename(tree) or "").lstrip("@") or None
+    if "date" in fields:
+        meta.date = find_date(
+            tree,
+            url=url,
+            original_date=True,
+            extensive_search=False,
+            max_date=datetime.now().astimezone().strftime("%Y-%m-%d"),
+        )
+    if "sitename" in fields:
+        meta.sitename = (meta.sitename or extract_sitename(tree) or "").lstrip("@") or None
+    else:
+        meta.sitename = None
     meta.clean_and_trim()
     return meta
 
 
-def extract_article(html: str, url: str | None = None) -> Article | None:
-    """The article of a decoded page, or None when trafilatura finds none."""
+def extract_article(html: str, url: str | None = None,
+                    metadata: frozenset[str] = DEFAULT_METADATA) -> Article | None:
+    """The article of a decoded page, or None when trafilatura finds none. ``metadata``: the
+    fields of `METADATA_FIELDS` to compute (the others are None); author only when asked for."""
+    unknown = set(metadata) - METADATA_FIELDS
+    if unknown:
+        raise ValueError(f"unknown metadata fields: {sorted(unknown)}")
     if _NBSP_MARK not in html:  # a page using the placeholder itself keeps trafilatura's folding
         html = _protect_nbsp(html)
     try:
@@ -347,7 +404,7 @@ def extract_article(html: str, url: str | None = None) -> Article | None:
     if not text:
         return None
     try:
-        meta = _metadata(tree, url)
+        meta = _metadata(tree, url, frozenset(metadata)) if metadata else Document()
     except Exception:  # htmldate or a JSON-LD block can choke: the article still counts
         meta = Document()
     return Article(

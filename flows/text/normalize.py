@@ -62,7 +62,7 @@ _IGNORABLE_BMP = (
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
 )
 _IGNORABLE_ASTRAL = "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff"
-_IGNORABLE_RE = re.compile(f"[{_IGNORABLE_BMP}{_IGNORABLE_ASTRAL}]")
+IGNORABLE_RE = _IGNORABLE_RE = re.compile(f"[{_IGNORABLE_BMP}{_IGNORABLE_ASTRAL}]")
 
 # Decimal digits of any other script (fullwidth, Devanagari, Bengali, …) -> 0-9; plus signs
 # (fullwidth, small, heavy) -> "+": "٢+٢", "２＋２" and "२+२" all read 2+2.
