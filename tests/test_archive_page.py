@@ -82,6 +82,9 @@ def test_search_by_word_and_topic(page) -> None:
     assert found == {"extended_deterrence"}
     r = page.get("/", params={"topic": "two_plus_two"})
     assert set(re.findall(r'id="a-\d+-([a-z_]+)"', r.text)) == {"two_plus_two"}
+    # A word of the article body only (not in a headline or evidence) finds its alerts too.
+    r = page.get("/", params={"q": "بالاستثمارات"})
+    assert set(re.findall(r'id="a-\d+-([a-z_]+)"', r.text)) == {"two_plus_two", "nk_russia_troops"}
     r = page.get("/", params={"q": "كلمةلاتوجد"})
     assert 'class="card alert"' not in r.text
 
