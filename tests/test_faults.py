@@ -20,7 +20,7 @@ from flows.sources.guard import make_guard
 from flows.replay.httpserve import StaticServer
 from flows.match import Matcher
 from flows.replay.replay_site import build_site
-from flows.store.state import Store, items
+from flows.store.state import Store, item_texts, items
 from tests import faults
 from tests.test_pipeline import SEEDS, expected_alerts
 
@@ -114,7 +114,8 @@ def test_one_cycle_over_every_fault_plus_the_seeds(tmp_path: Path, config_dir: P
     assert entries.status == "new" and entries.entries == 7  # 8 items, two share a guid: the first is kept
 
     with store.engine.connect() as conn:
-        all_items = [dict(r) for r in conn.execute(select(items)).mappings()]
+        texts = dict(conn.execute(select(item_texts.c.item_id, item_texts.c.text)).all())
+        all_items = [{**dict(r), "text": texts.get(r["id"])} for r in conn.execute(select(items)).mappings()]
     feed_of = {r["id"]: r["name"] for r in store.feed_rows()}
     by_key = {(feed_of[i["feed_id"]], i["key"]): i for i in all_items}
 

@@ -375,7 +375,7 @@ class Store(OutboxQueries, ReportQueries):
                     update_of: int | None = None) -> None:
         """Record an item's outcome, its alerts and their outbox rows in one transaction."""
         self.finish_items([ItemOutcome(item_id, state, content_hash, text_, sitename, topics, alerts_, deliveries,
-                                       fingerprint, story_id, note)])
+                                       fingerprint, story_id, note, update_of=update_of)])
 
     def finish_items(self, outcomes: Sequence["ItemOutcome"]) -> None:
         """Record several items' outcomes, with their alerts and outbox rows, in one transaction:
