@@ -71,7 +71,7 @@ def recent_alerts(store: Store, *, days: float = 14, query: str = "", topic: str
     q = (select(alerts.c.item_id, alerts.c.topic, alerts.c.topic_name, alerts.c.evidence, alerts.c.created_at,
                 items.c.title, items.c.link, items.c.published_at, items.c.story_id, item_texts.c.text)
          .join(items, items.c.id == alerts.c.item_id)
-         .outerjoin(item_texts, item_texts.c.item_id == items.c.id)
+         .outerjoin(item_texts, item_texts.c.item_id == alerts.c.item_id)
          .where(alerts.c.created_at >= since).order_by(alerts.c.created_at.desc(), alerts.c.id.desc()))
     if topic:
         q = q.where(alerts.c.topic == topic)
