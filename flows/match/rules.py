@@ -149,8 +149,17 @@ def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
                                                  or abs(h[_START] - c[_END]) <= w or abs(h[_END] - c[_START]) <= w)
                        for c in near):
                     return True
+        elif w == "article":
+            return True  # an exclusion hit anywhere in the article
         else:
-            units = {_unit(c, w) for c in chosen}
-            if any(_unit(h, w) in units for h in hs):
-                return True
+            f = _SENT if w == "sentence" else _PARA
+            rw = rule.window
+            if (f == _PARA and rw != "article") or rw == "sentence":
+                u = chosen[0][f]  # every chosen hit shares the anchor's unit
+                if any(h[f] == u for h in hs):
+                    return True
+            else:
+                units = {c[f] for c in chosen}
+                if any(h[f] in units for h in hs):
+                    return True
     return False
