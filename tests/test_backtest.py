@@ -86,7 +86,7 @@ def test_devset_first_batch_perfect_per_topic(matcher: Matcher, tmp_path: pathli
 
 # The second batch (h*) arrived at the end of the work: its figures are a floor that a change of the
 # rules must not lower (README lists what it still misses).
-DEVSET_FLOOR = {"nk_russia_troops": (0.98, 0.95), "two_plus_two": (1.0, 0.93), "extended_deterrence": (1.0, 1.0)}
+DEVSET_FLOOR = {"nk_russia_troops": (0.98, 0.95), "two_plus_two": (1.0, 0.97), "extended_deterrence": (1.0, 1.0)}
 
 
 @pytest.mark.skipif(not (DEVSET / "labels.csv").exists(), reason="development set not merged")
