@@ -211,5 +211,6 @@ def test_status_prints_publisher_text_as_text(tmp_path) -> None:
     out = res.stdout
     assert "[link=http://phish.example]اضغط[/link]" in out and "[blink]Feed[/blink]" in out  # shown, not applied
     assert "\x1b" not in out and "\u202e" not in out
-    dead = [ln for ln in out.splitlines() if ln.startswith("dead:")]
-    assert len(dead) == 1 and "سطر مزور" in dead[0]
+    dead = [ln for ln in out.splitlines() if ln.strip().startswith("dead:")]
+    assert len(dead) == 1 and "[link=http://phish.example]" in dead[0]
+    assert not any(ln.strip().startswith("سطر مزور") for ln in out.splitlines())  # no forged line

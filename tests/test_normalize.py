@@ -118,3 +118,21 @@ def test_ignorable_set_is_unicodes_default_ignorable_code_points() -> None:
     for cp in range(0x110000):
         c = chr(cp)
         assert bool(_IGNORABLE_RE.match(c)) == bool(prop.match(c)), f"U+{cp:04X}"
+
+
+def test_decomposed_hamza_and_madda_do_not_hide_a_topic() -> None:
+    """A publisher's text in Unicode's decomposed form (ا + U+0654 for أ, ا + U+0653 for آ …) reads
+    like the composed one: the matcher fires and the evidence quotes the text as published."""
+    import unicodedata
+
+    from flows.match import Matcher
+
+    decomposed = unicodedata.normalize("NFD", TROOPS)
+    assert decomposed != TROOPS and "\u0654" in decomposed and "\u0653" in decomposed
+    assert normalize(decomposed) == normalize(TROOPS)
+    got = {t.topic: t for t in Matcher.from_config_dir(ROOT / "config").match(decomposed)}
+    assert "nk_russia_troops" in got
+    assert got["nk_russia_troops"].evidence[0].sentence == decomposed.split("\n")[1]
+    norm, idx = normalize_with_map(decomposed)
+    assert norm == normalize(decomposed) and len(idx) == len(norm)
+    assert all(decomposed[i] not in "\u0653\u0654\u0655" for i in idx)

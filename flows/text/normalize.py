@@ -45,6 +45,12 @@ _OWN_TABLE: dict[int, str | None] = {
     0x06A9: "ك",  # Farsi kaf (keheh)
     0x06AA: "ك",  # swash kaf
     0x0670: None,  # superscript (dagger) alef
+    # Combining maddah and hamza above/below (decomposed آ أ إ ؤ ئ): hamza folding turns the
+    # composed letters into their bare base anyway, so the mark is dropped (else pyarabic reads it
+    # as a letter of its own and a decomposed أرسلت hides as اارسلت).
+    0x0653: None,
+    0x0654: None,
+    0x0655: None,
     0x0621: None,  # bare hamza (applied after pyarabic; see _post)
 }
 for _i in range(10):
