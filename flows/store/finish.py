@@ -48,18 +48,21 @@ class FinishQueries:
     def hashes_seen(self, hashes: Sequence[str], exclude_items: Sequence[int] = ()) -> dict[str, int]:
         """For each content hash already finished (done or duplicate) by an item not in
         ``exclude_items``: the story id of the first such item. One query per 500 hashes."""
-        out: dict[str, int] = {}
+        first: dict[str, tuple[int, int]] = {}  # hash -> (item id, story id) of its first item
         wanted = sorted(set(hashes))
+        excluded = set(exclude_items)
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), 500):
-                q = (select(items.c.content_hash, items.c.id, items.c.story_id)
-                     .where(items.c.content_hash.in_(wanted[i:i + 500]), items.c.state.in_(("done", "duplicate")))
-                     .order_by(items.c.id))
-                if exclude_items:
-                    q = q.where(items.c.id.not_in(list(exclude_items)))
-                for digest, item_id, story_id in conn.execute(q):
-                    out.setdefault(digest, story_id or item_id)
-        return out
+                # The hash index alone: with an ORDER BY or a condition on the state, SQLite walks
+                # the items in id order or by state instead (~130 ms a query on 100,000 items).
+                q = (select(items.c.content_hash, items.c.id, items.c.story_id, items.c.state)
+                     .where(items.c.content_hash.in_(wanted[i:i + 500])))
+                for digest, item_id, story_id, state in conn.execute(q):
+                    if state not in ("done", "duplicate") or item_id in excluded:
+                        continue
+                    if digest not in first or item_id < first[digest][0]:
+                        first[digest] = (item_id, story_id or item_id)
+        return {digest: story for digest, (_, story) in first.items()}
 
     def finish_item(self, item_id: int, *, state: str, content_hash: str | None, text_: str | None,
                     sitename: str | None, topics: list[str],
