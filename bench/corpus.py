@@ -13,7 +13,7 @@ Rules:
 - the page is ``flows.replay.replay_site.render_page`` (header, nav, breadcrumb, byline, share buttons,
   related headlines, footer) plus what real news pages carry around it: inline CSS and scripts,
   JSON-LD, a mega menu, "most read" / "latest" headline blocks and a link-heavy footer, so that a
-  page weighs 50-90 KB; all of it is boilerplate that the extraction drops;
+  page weighs 60-90 KB; all of it is boilerplate that the extraction drops;
 - feeds are RSS 2.0 from ``flows.replay.replay_site.render_feed``: ``n_feeds`` feeds, article i in feed
   ``i % n_feeds``, published ``now - i minutes`` (new, within ``max_age_hours``).
 """
@@ -134,10 +134,10 @@ def page(article: Article, heads: list[str], rng: random.Random, related: list[R
                       published=datetime.now(timezone.utc).replace(microsecond=0))
     html = render_page(item, SITE, related).decode("utf-8")
     head_extra = (
-        f"  <style>\n{_css(rng, rng.randint(4000, 8000))}  </style>\n"
+        f"  <style>\n{_css(rng, rng.randint(5000, 10000))}  </style>\n"
         f'  <script type="application/ld+json">{{"@context":"https://schema.org","@type":"NewsArticle",'
         f'"headline":"{article.title}","inLanguage":"ar"}}</script>\n'
-        f"  <script>\n{_lorem_script(rng, rng.randint(8000, 14000))}  </script>\n"
+        f"  <script>\n{_lorem_script(rng, rng.randint(10000, 20000))}  </script>\n"
     )
     menu = "\n".join(
         f'    <li class="menu-item"><a href="/section/{i}">{s}</a><ul class="sub">'

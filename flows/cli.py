@@ -26,10 +26,11 @@ import typer
 from flows.cli_feedback import register as register_feedback_commands
 from flows.cli_feeds import register as register_feed_commands
 from flows.cli_ops import register as register_ops_commands
+from flows.cli_status import status as status_command
 from flows.cli_common import CONFIG_OPT, JSON_OPT, NOTIFY_OPT, STATE_OPT, fail
 from flows.match.cli import register as register_topic_commands
 from flows.errors import ConfigError
-from flows.redact import redact
+from flows.redact import RedactingFormatter, redact
 
 if TYPE_CHECKING:  # the stages are imported by the commands that use them, as below
     from flows.config import Config
@@ -42,14 +43,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="raqib (رقيب): watch Arabic news feeds for your topics and alert by email or chat.")
 
 
-class _RedactingFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
-
-
 def _setup_logging(verbose: bool = False) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("raqib")
     root.handlers[:] = [handler]
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
@@ -61,13 +57,6 @@ def _term(text: object) -> str:
     from flows.alerts.safe import clean
 
     return clean(redact(str(text if text is not None else "")))
-
-
-def _rich(text: object) -> str:
-    """_term for rich, whose strings are markup: '[link=…]' from a publisher stays text."""
-    from rich.markup import escape
-
-    return escape(_term(text))
 
 
 _fail = fail
@@ -217,51 +206,13 @@ def digest_now(config: Path = CONFIG_OPT, state: Path = STATE_OPT) -> None:
     else:
         from flows.ingest import digest
     sent = digest(config_dir=str(config), state_dir=str(state))
-    typer.echo(", ".join(f"{k}: {v} stories" for k, v in sent.items()) or "no digest sent")
+    from flows.cli_status import explain_digest
+
+    for line in explain_digest(config, state, sent):
+        typer.echo(line)
 
 
-@app.command()
-def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
-    """Feeds (last poll, validators, errors), alerts by delivery state, dead alerts."""
-    store = open_store(state, must_exist=True)
-    try:
-        data = {"feeds": store.feed_rows(), "outbox": store.outbox_counts(), "dead": store.dead_deliveries(),
-                "latency": store.latency_by_feed()}
-        from flows.cli_feedback import precision_rows
-
-        data["precision"] = precision_rows(store)
-    finally:
-        store.close()
-    if as_json:
-        sys.stdout.write(json.dumps(data, ensure_ascii=False, default=str) + "\n")
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    table = Table(title="feeds")
-    for col in ("name", "last poll", "status", "errors", "next try", "validators", "last error"):
-        table.add_column(col)
-    for f in data["feeds"]:
-        validators = "/".join(v for v, k in (("ETag", "etag"), ("Last-Modified", "last_modified")) if f[k]) or "-"
-        table.add_row(_rich(f["name"] or f["url"]), str(f["last_polled_at"] or "-"), _rich(f["last_status"] or "-"),
-                      str(f["consecutive_errors"]) + (" (dead)" if f["dead"] else ""),
-                      str(f.get("next_poll_at") or "-"), validators, _rich((f["last_error"] or "")[:80]))
-    console.print(table)
-    if data["latency"]:
-        lat = Table(title="publication → delivery")
-        for col in ("feed", "alerts", "median", "worst"):
-            lat.add_column(col)
-        for row in data["latency"]:
-            lat.add_row(_rich(row["feed"]), str(row["alerts"]), _span(row["median_seconds"]), _span(row["worst_seconds"]))
-        console.print(lat)
-    console.print("alerts by state: " + (", ".join(f"{k}={v}" for k, v in sorted(data["outbox"].items())) or "none"))
-    for d in data["dead"]:
-        console.print(f"dead: channel={_rich(d['channel'])} attempts={d['attempts']} {_rich(d['title'])} "
-                      f"({_rich(d['last_error'])})")
-    from flows.cli_feedback import print_precision
-
-    print_precision(console, data["precision"])
+# `raqib status` lives in flows.cli_status (registered below).
 
 
 @app.command()
@@ -297,7 +248,9 @@ def rematch(config: Path = CONFIG_OPT, state: Path = STATE_OPT, as_json: bool = 
             _emit(as_json, {"change": "remove", "topic": topic, "title": row["title"], "url": row["link"],
                             "feed": row["feed"]}, f"- {topic}: {_term(row['title'])} ({_term(row['link'])})")
     if not as_json:
-        typer.echo(f"{len(rows)} item(s) re-matched: {added} alert(s) would be added, {removed} removed.")
+        from flows.summary import plural
+
+        typer.echo(f"{plural(len(rows), 'item')} re-matched: {plural(added, 'alert')} would be added, {removed} removed.")
     print_judged_changes(judged, as_json)
 
 
@@ -306,15 +259,6 @@ def _emit(as_json: bool, obj: dict[str, Any], text_line: str) -> None:
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     else:
         typer.echo(text_line)
-
-
-def _span(seconds: float) -> str:
-    """A duration for people: 42 s, 3 m 5 s, 2 h 10 m, 3 d 4 h."""
-    s = int(round(seconds))
-    for unit, size, sub, subsize in (("d", 86400, "h", 3600), ("h", 3600, "m", 60), ("m", 60, "s", 1)):
-        if s >= size:
-            return f"{s // size} {unit} {(s % size) // subsize} {sub}"
-    return f"{s} s"
 
 
 def _start_local_server(state: Path, port: int) -> subprocess.Popen[bytes]:
@@ -409,6 +353,7 @@ register_topic_commands(app)
 register_feedback_commands(app)  # feedback add / export, and the archive page
 register_feed_commands(app)
 register_ops_commands(app)
+app.command("status")(status_command)
 
 
 def main() -> None:

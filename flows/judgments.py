@@ -7,6 +7,8 @@ Rules:
   typically) is fetched and extracted like any page: `fetch_page` within the page limits, through
   the address guard (`settings.allow_hosts`), decoded and extracted by `flows.text.extract`; a page
   that cannot be fetched or holds no article is refused and nothing is recorded;
+- a judgment keeps a copy of the article's text (retention drops old items' texts; a judged
+  article is a labelled example worth keeping for `export`);
 - the export writes each judged article that has a text as NAME.txt and one `labels.csv` in the
   seeds' format: `file`, one 0/1 column per judged topic (1 = relevant or missed, 0 = not
   relevant, and 0 for a topic nobody judged on that article), `why` naming every verdict, so
@@ -81,7 +83,7 @@ def judge_url(log: FeedbackLog, settings: Settings, topics: Iterable[str], *, ur
         raise JudgmentError("the article URL must be an http:// or https:// URL")
     item = log.item_by_url(url)
     if item is not None and (item["text"] or verdict != "missed"):
-        status = log.record(item_id=item["id"], topic=topic, verdict=verdict, source=source)
+        status = log.record(item_id=item["id"], topic=topic, verdict=verdict, source=source, text=item["text"])
         return Recorded(status, item["id"], url, item["title"], False)
     text, title = _fetch_article(url, settings, client, guard)
     if item is not None:  # stored, but its page never gave a text: keep what we fetched now
@@ -93,9 +95,10 @@ def judge_url(log: FeedbackLog, settings: Settings, topics: Iterable[str], *, ur
 
 def judge_item(log: FeedbackLog, item_id: int, topics: Iterable[str], verdict: str, source: str) -> list[str]:
     """Record ``verdict`` for each of ``topics`` on a stored item (a signed link or a page button)."""
-    if log.item(item_id) is None:
+    item = log.item(item_id)
+    if item is None:
         raise JudgmentError(f"no item {item_id}")
-    return [log.record(item_id=item_id, topic=t, verdict=verdict, source=source) for t in topics]
+    return [log.record(item_id=item_id, topic=t, verdict=verdict, source=source, text=item["text"]) for t in topics]
 
 
 @dataclass(frozen=True)

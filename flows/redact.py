@@ -17,9 +17,10 @@ Rules:
 
 from __future__ import annotations
 
+import logging
 import re
 
-__all__ = ["redact", "redact_url", "MASK"]
+__all__ = ["redact", "redact_url", "MASK", "RedactingFormatter"]
 
 MASK = "***"
 
@@ -73,6 +74,13 @@ def redact(text: str) -> str:
         return text
     out = _URL_RE.sub(_redact_one, text) if "://" in text else text
     return _PAIR_SECRET_RE.sub(lambda p: p.group("name") + p.group("q") + MASK, out)
+
+
+class RedactingFormatter(logging.Formatter):
+    """A log formatter whose every line (message, arguments, traceback) goes through :func:`redact`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def redact_url(url: str) -> str:

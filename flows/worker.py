@@ -53,7 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--ignore-age", action="store_true")
     ap.add_argument("--allow-host", action="append", default=[])
     args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    from flows.redact import RedactingFormatter  # log lines may quote a URL with its password
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter(logging.BASIC_FORMAT))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     try:
         load_config(args.config)  # config errors stop here, before the database is opened
         store = Store.open(args.state)

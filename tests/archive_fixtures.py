@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import shutil
+import tempfile
 from pathlib import Path
 
 from flows import pipeline
@@ -68,3 +71,27 @@ def alerted(store: Store) -> dict[tuple[str, str], int]:
 
 def link_of(store: Store, stem: str) -> str:
     return next(r["link"] for r in store.matched_items() if Path(r["link"]).stem == stem)
+
+
+_shared: dict[str, object] = {}
+
+
+def shared_site() -> StaticServer:
+    """One seed site for the whole test session (stopped at exit)."""
+    if "site" not in _shared:
+        _shared["site"] = site = seed_site()
+        atexit.register(site.stop)
+    return _shared["site"]  # type: ignore[return-value]
+
+
+def filled_copy(state_dir: Path, config_dir: Path) -> Store:
+    """A copy of one state filled once per session from `shared_site()` (the cycle costs seconds);
+    for tests whose channels do not matter (no outbox is delivered from it)."""
+    if "db" not in _shared:
+        tmp = Path(tempfile.mkdtemp(prefix="raqib-archive-state-"))
+        atexit.register(shutil.rmtree, tmp, True)
+        fill_state(tmp, config_dir, shared_site()).close()  # closing checkpoints the WAL into the file
+        _shared["db"] = tmp / "raqib.db"
+    state_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(_shared["db"], state_dir / "raqib.db")  # type: ignore[arg-type]
+    return Store(f"sqlite:///{state_dir / 'raqib.db'}")

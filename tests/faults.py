@@ -307,3 +307,47 @@ def header_drip(h: BaseHTTPRequestHandler) -> None:
         h.wfile.flush()
         time.sleep(0.4)
     h.wfile.write(head[HEADER_DRIP_BYTES:] + body)
+
+
+# -- memory: feeds and pages just under the default size caps (10 MB feed, 5 MB page) ----------
+
+# feed path -> what it holds; each parses, and each item's page is fetched.
+MEMORY_FAULTS: dict[str, str] = {
+    "/feed/big-summaries": "90 entries with a 100 KB summary each (~9 MB)",
+    "/feed/many-entries": "20,000 small entries (~7.5 MB; 5,000 are read)",
+    "/feed/big-titles": "8 entries with a 1 MB title each",
+    "/feed/big-page": "an entry whose page is 4.9 MB of HTML",
+    "/feed/page-bomb": "an entry whose page is a gzip bomb (16 MB of zeros as text/html)",
+}
+
+
+def memory_routes(base_url: str) -> dict[str, Route | Handler]:
+    """The `MEMORY_FAULTS` feeds and their pages, on the server at ``base_url``."""
+    b = base_url
+    para = "<p>" + escape(" ".join(PAGE_TEXT)) + "</p>\n"
+    big_page = ('<!doctype html><html lang="ar"><head><meta charset="utf-8"><title>صفحة كبيرة</title></head>'
+                "<body><main><article><h1>صفحة كبيرة</h1>" + para * (4_900_000 // len(para.encode()))
+                + "</article></main></body></html>").encode()
+    long_summary = (NEUTRAL + " ") * (100_000 // len((NEUTRAL + " ").encode()))
+    routes: dict[str, Route | Handler] = {
+        "/feed/big-summaries": Route(RSS, rss([
+            item(guid=f"bs-{i}", link=f"{b}/page/ok?bs={i}", title=f"ملخص طويل {i}", summary=long_summary)
+            for i in range(90)]).encode()),
+        "/feed/many-entries": Route(RSS, rss([
+            item(guid=f"me-{i}", link=f"{b}/page/ok?me={i}", title=f"خبر قصير رقم {i}") for i in range(20_000)]).encode()),
+        "/feed/big-titles": Route(RSS, rss([
+            item(guid=f"bt-{i}", link=f"{b}/page/ok?bt={i}", title="ع" * 500_000) for i in range(8)]).encode()),
+        "/feed/big-page": Route(RSS, rss([item(guid="bp", link=f"{b}/page/big", title="صفحة كبيرة")]).encode()),
+        "/feed/page-bomb": Route(RSS, rss([item(guid="pb", link=f"{b}/page/gzip-bomb", title="قنبلة")]).encode()),
+        "/page/big": Route("text/html; charset=utf-8", big_page),
+    }
+
+    @_quietly
+    def page_bomb(h: BaseHTTPRequestHandler) -> None:
+        body = gzip_bomb()
+        _head(h, 200, {"Content-Type": "text/html; charset=utf-8", "Content-Encoding": "gzip",
+                       "Content-Length": str(len(body))})
+        h.wfile.write(body)
+
+    routes["/page/gzip-bomb"] = page_bomb
+    return routes

@@ -2,8 +2,9 @@
 
 Rules:
 - site i lives under ``/s{i}/``: ``/s{i}/feed.xml`` (RSS 2.0 by `flows.replay.replay_site`) and one page
-  per item; every text is different (random words from a neutral vocabulary, and figures of its
-  own), so no item is a duplicate or the same report as another;
+  per item; every text is different (random words from a vocabulary of its own: a few neutral words
+  and made-up ones, and figures of its own), so no item is a duplicate or the same story as another — a shared vocabulary
+  would make every text look like a rewrite of the others to the story decision;
 - every ``match_every``-th item carries one sentence that fires a topic (`TRIGGERS`), so the
   alerts expected are known: ``Site.expected`` maps each item's headline to its topic or None;
 - ``delay`` seconds are spent before each answer, so concurrent workers really overlap.
@@ -44,14 +45,23 @@ class Site:
     expected: dict[str, str | None] = field(default_factory=dict)  # headline -> topic or None
 
 
-def _paragraph(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(n)) + "."
+LETTERS = "ابتثجحخدذرزسشصضطظعغفقكلمنهوي"
+
+
+def _vocabulary(rng: random.Random) -> list[str]:
+    """An item's own words: 12 neutral ones and 30 made up of 4-6 random letters."""
+    made_up = ["".join(rng.choice(LETTERS) for _ in range(rng.randint(4, 6))) for _ in range(30)]
+    return rng.sample(WORDS, 12) + made_up
+
+
+def _paragraph(rng: random.Random, n: int, vocabulary: list[str]) -> str:
+    return " ".join(rng.choice(vocabulary) for _ in range(n)) + "."
 
 
 def _text(rng: random.Random, headline: str, trigger: str | None) -> str:
-    paras = [_paragraph(rng, rng.randint(22, 30)) for _ in range(4)]
-    # Texts of one small vocabulary share most of their words; their own figures keep them
-    # different reports for the story rules, as real reports' names and figures do.
+    vocabulary = _vocabulary(rng)
+    paras = [_paragraph(rng, rng.randint(22, 30), vocabulary) for _ in range(4)]
+    # Figures of its own, as real reports' names and figures are: a story rule may lean on them.
     paras.append(f"وبلغ عدد الزوار {rng.randint(1000, 99999)} والتذاكر {rng.randint(1000, 99999)}.")
     if trigger:
         paras.insert(1, trigger)

@@ -14,7 +14,7 @@ from flows.alerts import feedback_links as fl
 from flows.replay.httpserve import free_port
 from flows.store.feedback import FeedbackLog
 from flows.web.serve import start_archive_thread
-from tests.archive_fixtures import MISSED_PATH, alerted, fill_state, seed_site
+from tests.archive_fixtures import MISSED_PATH, alerted, filled_copy, shared_site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,11 +29,11 @@ pytestmark = [
 @pytest.fixture
 def archive(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(fl.KEY_ENV, "browser-test-feedback-key-5c2d1e")
-    site = seed_site()
+    site = shared_site()
     settings = config_dir / "settings.yaml"
     settings.write_text(settings.read_text(encoding="utf-8") + f"\nallow_hosts: ['{site.base_url.split('//', 1)[1]}']\n",
                         encoding="utf-8")
-    store = fill_state(tmp_path / "state", config_dir, site)
+    store = filled_copy(tmp_path / "state", config_dir)
     port = free_port()
     server = start_archive_thread(config_dir, tmp_path / "state", port=port)
     from tests.cdp import Browser
@@ -44,7 +44,6 @@ def archive(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
     finally:
         browser.close()
         server.should_exit = True
-        site.stop()
         store.close()
 
 

@@ -16,7 +16,7 @@ from flows.alerts import feedback_links as fl
 from flows.replay.httpserve import free_port
 from flows.store.feedback import FeedbackLog
 from flows.web.serve import start_archive_thread
-from tests.archive_fixtures import MISSED_PATH, alerted, fill_state, seed_site
+from tests.archive_fixtures import MISSED_PATH, alerted, filled_copy, shared_site
 
 FEEDBACK_KEY = "archive-test-key-7b1e0c5d9a2f4e68"
 MAIL_PASSWORD = "Pa55-word-of-the-mailbox"
@@ -25,7 +25,7 @@ MAIL_PASSWORD = "Pa55-word-of-the-mailbox"
 @pytest.fixture
 def page(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv(fl.KEY_ENV, FEEDBACK_KEY)
-    site = seed_site()
+    site = shared_site()
     (config_dir / "alerts.yaml").write_text(
         f"channels:\n  - name: mail\n    url: 'mailto://analyst:{MAIL_PASSWORD}@127.0.0.1:1?from=raqib@example.org&to=desk@example.org'\n",
         encoding="utf-8")
@@ -33,7 +33,7 @@ def page(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
     settings.write_text(settings.read_text(encoding="utf-8")
                         + f"\nallow_hosts: ['{site.base_url.split('//', 1)[1]}']\n"
                         + "feedback:\n  base_url: https://raqib.example.org\n", encoding="utf-8")
-    store = fill_state(tmp_path / "state", config_dir, site)
+    store = filled_copy(tmp_path / "state", config_dir)
     port = free_port()
     server = start_archive_thread(config_dir, tmp_path / "state", port=port)
     bodies: list[str] = []
@@ -46,18 +46,17 @@ def page(tmp_path: Path, config_dir: Path, monkeypatch: pytest.MonkeyPatch):
 
         def get(self, path: str, **kw) -> httpx.Response:
             r = httpx.get(self.base + path, **kw)
-            bodies.append(r.text)
+            bodies.append(r.text + str(r.headers))
             return r
 
         def post(self, path: str, data: dict[str, str], **kw) -> httpx.Response:
             r = httpx.post(self.base + path, data=data, **kw)
-            bodies.append(r.text)
+            bodies.append(r.text + str(r.headers))
             return r
 
     yield Page()
     server.should_exit = True
-    site.stop()
-    # No answer of the whole test carried a secret.
+    # No answer (body or header) of the whole test carried a secret.
     for body in bodies:
         assert FEEDBACK_KEY not in body and MAIL_PASSWORD not in body
     store.close()
@@ -83,6 +82,9 @@ def test_search_by_word_and_topic(page) -> None:
     assert found == {"extended_deterrence"}
     r = page.get("/", params={"topic": "two_plus_two"})
     assert set(re.findall(r'id="a-\d+-([a-z_]+)"', r.text)) == {"two_plus_two"}
+    # A word of the article body only (not in a headline or evidence) finds its alerts too.
+    r = page.get("/", params={"q": "بالاستثمارات"})
+    assert set(re.findall(r'id="a-\d+-([a-z_]+)"', r.text)) == {"two_plus_two", "nk_russia_troops"}
     r = page.get("/", params={"q": "كلمةلاتوجد"})
     assert 'class="card alert"' not in r.text
 

@@ -43,6 +43,15 @@ def test_replay_json_prints_exactly_the_labelled_alerts_then_none(tmp_path: Path
     second = raqib("replay", "--json", "--state", str(state))
     assert second.returncode == 0, second.stderr[-3000:]
     assert second.stdout.strip() == ""
+    # Items are keyed by file, not by the replay server's (random) port: the second replay found
+    # them already seen and recorded nothing new.
+    from flows.store.state import Store
+
+    store = Store.open(state)
+    try:
+        assert store.item_count() == 5
+    finally:
+        store.close()
 
 
 def test_bad_config_exits_non_zero_naming_file_and_key(tmp_path: Path) -> None:

@@ -114,8 +114,10 @@ def test_one_cycle_over_every_fault_plus_the_seeds(tmp_path: Path, config_dir: P
     assert entries.status == "new" and entries.entries == 7  # 8 items, two share a guid: the first is kept
 
     with store.engine.connect() as conn:
+        all_items = [dict(r) for r in conn.execute(select(items)).mappings()]
         texts = dict(conn.execute(select(item_texts.c.item_id, item_texts.c.text)).all())
-        all_items = [{**dict(r), "text": texts.get(r["id"])} for r in conn.execute(select(items)).mappings()]
+    for i in all_items:  # article texts live in a table of their own
+        i["text"] = texts.get(i["id"])
     feed_of = {r["id"]: r["name"] for r in store.feed_rows()}
     by_key = {(feed_of[i["feed_id"]], i["key"]): i for i in all_items}
 
@@ -197,3 +199,52 @@ def test_undeclared_windows_1256_feed_reads_arabic(tmp_path: Path, config_dir: P
     with store.engine.connect() as conn:
         title = conn.execute(select(items.c.title)).scalar()
     assert title == "نشرة الطقس لنهاية الأسبوع الثالثة"
+
+
+def test_a_gzip_bomb_is_inflated_in_bounded_steps(servers) -> None:
+    # 16 KB of gzip that inflates to 16 MB: httpx alone inflates each chunk it reads whole, so the
+    # memory it takes is the bomb's, not the size cap's. Decoded in steps, it stops at the cap.
+    import tracemalloc
+
+    from flows.config import Limits
+
+    _canary, _seeds, bad = servers
+    limits = Limits(connect_timeout=1, read_timeout=1, total_timeout=3, retries=0)
+    with make_client(limits, "raqib-test") as client:
+        tracemalloc.start()
+        try:
+            with pytest.raises(FetchError, match="exceeds the 1048576-byte limit"):
+                http_get(client, bad.base_url + "/feed/gzip-bomb", limits, max_bytes=1 << 20)
+            _now, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert peak < 4 * (1 << 20), f"{peak / 2**20:.1f} MB traced while reading a 16 MB bomb capped at 1 MB"
+
+
+def test_gzip_and_deflate_bodies_still_decode(servers) -> None:
+    import gzip
+    import zlib
+
+    from flows.config import Limits
+    from flows.replay.httpserve import Route
+
+    _canary, _seeds, bad = servers
+    text = faults.rss([faults.item(guid="z", link=None, title="مضغوط")]).encode() * 50
+    bad.routes["/z/gzip"] = Route(faults.RSS, gzip.compress(text), headers={"Content-Encoding": "gzip"})
+    bad.routes["/z/deflate"] = Route(faults.RSS, zlib.compress(text), headers={"Content-Encoding": "deflate"})
+    raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    bad.routes["/z/raw-deflate"] = Route(faults.RSS, raw.compress(text) + raw.flush(), headers={"Content-Encoding": "deflate"})
+    bad.routes["/z/br"] = Route(faults.RSS, b"\x0b\x02\x80", headers={"Content-Encoding": "br"})
+    bad.routes["/z/broken"] = Route(faults.RSS, b"\x1f\x8b\x08\x00\0\0\0\0\0\xff" + b"\xff" * 64,
+                                    headers={"Content-Encoding": "gzip"})
+    bad.routes["/z/cut"] = Route(faults.RSS, gzip.compress(text)[:-20], headers={"Content-Encoding": "gzip"})
+    limits = Limits(connect_timeout=1, read_timeout=1, total_timeout=3, retries=0)
+    with make_client(limits, "raqib-test") as client:
+        for path in ("/z/gzip", "/z/deflate", "/z/raw-deflate"):
+            assert http_get(client, bad.base_url + path, limits, max_bytes=1 << 20).body == text, path
+        with pytest.raises(FetchError, match="unsupported Content-Encoding 'br'"):
+            http_get(client, bad.base_url + "/z/br", limits, max_bytes=1 << 20)
+        with pytest.raises(FetchError, match="invalid gzip body"):
+            http_get(client, bad.base_url + "/z/broken", limits, max_bytes=1 << 20)
+        with pytest.raises(FetchError, match="truncated gzip body"):
+            http_get(client, bad.base_url + "/z/cut", limits, max_bytes=1 << 20)

@@ -14,7 +14,7 @@ import pytest
 
 from flows.match import Matcher
 from flows.store.feedback import FeedbackLog
-from tests.archive_fixtures import MISSED_PATH, alerted, fill_state, link_of, seed_site
+from tests.archive_fixtures import MISSED_PATH, alerted, filled_copy, link_of, shared_site
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,14 +27,12 @@ def raqib(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture
 def site():
-    server = seed_site()
-    yield server
-    server.stop()
+    return shared_site()
 
 
 def test_add_then_export_then_backtest_round_trip(tmp_path: Path, config_dir: Path, site) -> None:
     state = tmp_path / "state"
-    store = fill_state(state, config_dir, site)
+    store = filled_copy(state, config_dir)
     fired = alerted(store)
     assert ("000_9873b17401ff2de5", "nk_russia_troops") in fired
     assert ("002_536e0786f38f2d02", "extended_deterrence") in fired
@@ -61,10 +59,11 @@ def test_add_then_export_then_backtest_round_trip(tmp_path: Path, config_dir: Pa
     settings = config_dir / "settings.yaml"
     settings.write_text(settings.read_text(encoding="utf-8")
                         + f"\nallow_hosts: ['{site.base_url.split('//', 1)[1]}']\n", encoding="utf-8")
+    before = site.paths_requested().count(MISSED_PATH)
     fetched = raqib("feedback", "add", missed_url, "--topic", "nk_russia_troops", "--verdict", "missed", *common)
     assert fetched.returncode == 0, fetched.stderr
     assert "article fetched" in fetched.stdout
-    assert MISSED_PATH in site.paths_requested()
+    assert site.paths_requested().count(MISSED_PATH) == before + 1
 
     bad = raqib("feedback", "add", missed_url, "--topic", "no_such_topic", "--verdict", "missed", *common)
     assert bad.returncode == 2 and "no_such_topic" in bad.stderr
@@ -96,7 +95,7 @@ def test_add_then_export_then_backtest_round_trip(tmp_path: Path, config_dir: Pa
 def test_status_shows_precision_and_rematch_lists_judged_fixes_and_breaks(tmp_path: Path, config_dir: Path,
                                                                            site) -> None:
     state = tmp_path / "state"
-    store = fill_state(state, config_dir, site)
+    store = filled_copy(state, config_dir)
     fired = alerted(store)
     log = FeedbackLog(store)
     log.record(item_id=fired[("000_9873b17401ff2de5", "nk_russia_troops")], topic="nk_russia_troops",

@@ -135,3 +135,22 @@ def test_feedback_settings_refuse_a_bad_base_url(tmp_path: Path, config_dir: Pat
     (config_dir / "settings.yaml").write_text("feedback:\n  base_url: https://r.example.org/\n  link_days: 7\n",
                                               encoding="utf-8")
     assert load_config(config_dir).settings.feedback.base_url == "https://r.example.org"
+
+
+def test_a_judged_article_keeps_its_text_when_retention_drops_the_items_text(tmp_path: Path) -> None:
+    from flows.judgments import export, judge_item
+    from flows.store.retention import drop_texts
+
+    store = _store(tmp_path)
+    item = _item(store)
+    store.finish_item(item, state="done", content_hash="h1", text_="نص الخبر كاملاً", sitename=None,
+                      topics=["two_plus_two"], alerts_=[("two_plus_two", "2+2", 1.0, [])], deliveries=[])
+    log = FeedbackLog(store)
+    assert judge_item(log, item, ["two_plus_two"], "relevant", "page") == ["added"]
+    with store.engine.begin() as conn:
+        assert drop_texts(conn, [item]) == 1
+    assert log.item(item)["text"] is None
+    done = export(log, tmp_path / "out", ["two_plus_two"])
+    assert done.files == 1 and not done.skipped
+    written = [p for p in (tmp_path / "out").iterdir() if p.suffix == ".txt"]
+    assert written[0].read_text(encoding="utf-8") == "نص الخبر كاملاً\n"

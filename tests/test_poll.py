@@ -121,3 +121,26 @@ def test_a_failed_parse_says_what_and_where() -> None:
         parse_feed(page)
     _, _, warning = parse_feed(RSS.replace("<title>خبر أول</title>", "<title>خبر & أول</title>").encode())
     assert warning and re.search(r"not well-formed \(invalid token\) at line 3, column \d+", warning), warning
+
+
+@pytest.mark.parametrize("shape", ["rss", "atom", "rdf"])
+def test_a_feed_of_countless_entries_is_cut_before_feedparser_reads_them(shape: str) -> None:
+    # feedparser keeps every entry it reads (~3.5 KB each): 10 MB of small entries would cost
+    # about a gigabyte and minutes of CPU. Only the entries raqib takes are read.
+    n, cap = 3000, 1000
+    if shape == "rss":
+        head, tail = '<rss version="2.0"><channel><title>t</title>', "</channel></rss>"
+        one = "<item><guid>e{0}</guid><title>خبر {0}</title></item>"
+    elif shape == "atom":
+        head, tail = '<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>', "</feed>"
+        one = "<entry><id>e{0}</id><title>خبر {0}</title></entry>"
+    else:
+        head = ('<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">'
+                '<channel rdf:about="http://e/"><title>t</title></channel>')
+        tail = "</rdf:RDF>"
+        one = '<item rdf:about="http://e/{0}"><title>خبر {0}</title><link>http://e/{0}</link></item>'
+    body = ('<?xml version="1.0" encoding="utf-8"?>' + head + "".join(one.format(i) for i in range(n)) + tail).encode()
+    entries, title, warning = parse_feed(body, max_entries=cap)
+    assert title == "t"
+    assert [e.title for e in entries] == [f"خبر {i}" for i in range(cap)]
+    assert warning == f"more than {cap} entries: the rest were not read"  # well-formed once cut: no other warning

@@ -50,3 +50,27 @@ def test_config_error_message_is_redacted_whoever_built_it() -> None:
 
 def test_database_url_form() -> None:
     assert "Secr3tPw" not in redact_url("postgresql+psycopg://raqib:Secr3tPw@db.example.org/raqib")
+
+
+def test_log_lines_are_redacted() -> None:
+    import io
+    import logging
+
+    from flows.redact import RedactingFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(RedactingFormatter("%(levelname)s %(message)s"))
+    log = logging.getLogger("raqib.test.redact")
+    log.addHandler(handler)
+    log.propagate = False
+    try:
+        log.warning("feed %s failed", "https://reader:Secr3tPw@feeds.example.org/rss")
+        try:
+            raise ValueError("mailtos://u:Secr3tPw@h.example.org")
+        except ValueError:
+            log.exception("boom")
+    finally:
+        log.removeHandler(handler)
+    out = stream.getvalue()
+    assert "Secr3tPw" not in out and out.count("***") >= 2 and "ValueError" in out

@@ -86,7 +86,11 @@ def test_article_path_contains_stem(items: list[ReplayItem]) -> None:
 def test_feed_parses_with_five_entries(items: list[ReplayItem]) -> None:
     xml = render_feed(items, BASE + "/", "رقيب نيوز")
     assert xml.startswith(b'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">')
-    assert xml.count(b'<guid isPermaLink="true">') == 5
+    assert xml.count(b'<guid isPermaLink="false">replay/') == 5
+    # The guid names the file, not the server: the same files on another port are the same items.
+    assert render_feed(items, "http://127.0.0.1:9/", "رقيب نيوز").count(b"replay/") == 5
+    assert {e.id for e in feedparser.parse(xml).entries} == {
+        e.id for e in feedparser.parse(render_feed(items, "http://127.0.0.1:9/", "رقيب نيوز")).entries}
     feed = feedparser.parse(xml)
     assert not feed.bozo, feed.get("bozo_exception")
     assert feed.version == "rss20"
@@ -94,7 +98,7 @@ def test_feed_parses_with_five_entries(items: list[ReplayItem]) -> None:
     assert len(feed.entries) == 5
     for entry, item in zip(feed.entries, items, strict=True):
         assert entry.link == BASE + article_path(item)
-        assert entry.id == entry.link and item.stem in entry.id
+        assert entry.id == f"replay/{item.stem}"
         assert entry.title == item.title
         assert calendar.timegm(entry.published_parsed) == int(item.published.timestamp())
         # description: the first paragraph after the headline

@@ -150,7 +150,7 @@ def test_a_feed_due_within_the_grace_counts_as_due(tmp_path: Path) -> None:
 
 
 def test_status_durations_read_as_people_write_them() -> None:
-    from flows.cli import _span
+    from flows.cli_status import span as _span
 
     assert [_span(x) for x in (0.4, 42, 185, 7800, 90061)] == ["0 s", "42 s", "3 m 5 s", "2 h 10 m", "1 d 1 h"]
 

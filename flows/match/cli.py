@@ -34,14 +34,14 @@ def default_config_dir() -> pathlib.Path:
 def _fail(message: str, code: int = 2) -> None:
     from flows.redact import redact
 
-    typer.echo(f"error: {redact(message)}", err=True)
+    typer.echo(f"raqib: {redact(message)}", err=True)
     raise typer.Exit(code)
 
 
 def _warn(message: str) -> None:
     from flows.redact import redact
 
-    typer.echo(f"error: {redact(message)}", err=True)
+    typer.echo(f"raqib: {redact(message)}", err=True)
 
 
 def _load(config: Optional[pathlib.Path]):
@@ -58,9 +58,9 @@ def register(app: typer.Typer) -> None:
 
     @app.command("match")
     def match_cmd(
-        paths: List[pathlib.Path] = typer.Argument(..., help="Text files or directories of .txt files."),
-        config: Optional[pathlib.Path] = typer.Option(None, "--config", help="Config directory (default: $RAQIB_CONFIG or ./config)."),
-        as_json: bool = typer.Option(False, "--json", help="One JSON object a line."),
+        paths: List[pathlib.Path] = typer.Argument(..., metavar="PATH", help="Text files or directories of .txt files."),
+        config: Optional[pathlib.Path] = typer.Option(None, "--config", metavar="DIR", help="Config directory (default: $RAQIB_CONFIG, else ./config)."),
+        as_json: bool = typer.Option(False, "--json", metavar="", help="One JSON object a line."),
     ) -> None:
         """Match text files against the watch topics and show the evidence."""
         from flows.text.files import TextFileError, iter_text_files
@@ -96,10 +96,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("backtest")
     def backtest_cmd(
-        folder: pathlib.Path = typer.Argument(..., help="Directory of labelled .txt files."),
-        labels: pathlib.Path = typer.Option(..., "--labels", help="CSV: file, one 0/1 column per topic, why."),
-        config: Optional[pathlib.Path] = typer.Option(None, "--config", help="Config directory (default: $RAQIB_CONFIG or ./config)."),
-        as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+        folder: pathlib.Path = typer.Argument(..., metavar="DIR", help="Directory of labelled .txt files."),
+        labels: pathlib.Path = typer.Option(..., "--labels", metavar="FILE.csv", help="CSV: file, one 0/1 column per topic, why."),
+        config: Optional[pathlib.Path] = typer.Option(None, "--config", metavar="DIR", help="Config directory (default: $RAQIB_CONFIG, else ./config)."),
+        as_json: bool = typer.Option(False, "--json", metavar="", help="Print the report as JSON."),
     ) -> None:
         """Precision/recall/F1 per topic, matcher vs keyword baseline, with FP/FN evidence."""
         from flows.match.backtest import run_backtest

@@ -103,6 +103,8 @@ class _Doc:
     hit_terms: frozenset[int] = frozenset()
     # (group terms, unless) -> hits of the group in this document (groups recur across rules)
     group_hits: dict[tuple[frozenset[int], frozenset[int]], list[_Hit]] = field(default_factory=dict)
+    unit_hits: dict[tuple, dict[int, list[_Hit]]] = field(default_factory=dict)  # group hits by unit
+    term_hits: dict[frozenset[int], list[_Hit]] = field(default_factory=dict)  # exclusions' hits
 
 
 # Scan tokens: runs of word characters and "+"; each is split into TOKEN_RE pieces (letters,

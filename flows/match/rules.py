@@ -61,16 +61,28 @@ def _group_hits(g: _Group, doc: _Doc) -> list[_Hit]:
     return hs
 
 
-def _by_unit(hs: list[_Hit], w: Window) -> dict[int, list[_Hit]] | None:
-    """Hits by sentence (window "sentence") or paragraph (a paragraph or a number of words);
-    None for "article"."""
+def _by_unit(g: _Group, hs: list[_Hit], w: Window, doc: _Doc) -> dict[int, list[_Hit]] | None:
+    """A group's hits by sentence (window "sentence") or paragraph (a paragraph or a number of
+    words); None for "article". Cached in the document (groups recur across rules)."""
     if w == "article":
         return None
     f = _SENT if w == "sentence" else _PARA
-    out: dict[int, list[_Hit]] = {}
-    for h in hs:
-        out.setdefault(h[f], []).append(h)
+    key = (g.terms, g.unless, f)
+    out = doc.unit_hits.get(key)
+    if out is None:
+        out = doc.unit_hits[key] = {}
+        for h in hs:
+            out.setdefault(h[f], []).append(h)
     return out
+
+
+def _term_hits(terms: frozenset[int], doc: _Doc) -> list[_Hit]:
+    """Hits of any of ``terms`` (an exclusion's), cached in the document."""
+    hs = doc.term_hits.get(terms)
+    if hs is None:
+        dh = doc.hits
+        hs = doc.term_hits[terms] = [h for t in terms & doc.hit_terms for h in dh[t]]
+    return hs
 
 
 def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
@@ -85,14 +97,13 @@ def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
         if not hs:
             return []
         group_hits.append(hs)
-    dh = doc.hits
-    ex_hits = [[h for t in ex.terms & hit_terms for h in dh[t]] for ex in rule.excludes]
+    ex_hits = [_term_hits(ex.terms, doc) for ex in rule.excludes]
     any_ex = any(ex_hits)
     firings: list[_Firing] = []
     w = rule.window
     int_window = isinstance(w, int)
     unit_field = _SENT if w == "sentence" else _PARA
-    rest = [(g.window, hs, _by_unit(hs, w)) for g, hs in zip(rule.groups[1:], group_hits[1:])]
+    rest = [(g.window, hs, _by_unit(g, hs, w, doc)) for g, hs in zip(rule.groups[1:], group_hits[1:])]
     seen_units: set[int] = set()
     for anchor in group_hits[0]:
         chosen = [anchor]
@@ -138,8 +149,17 @@ def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
                                                  or abs(h[_START] - c[_END]) <= w or abs(h[_END] - c[_START]) <= w)
                        for c in near):
                     return True
+        elif w == "article":
+            return True  # an exclusion hit anywhere in the article
         else:
-            units = {_unit(c, w) for c in chosen}
-            if any(_unit(h, w) in units for h in hs):
-                return True
+            f = _SENT if w == "sentence" else _PARA
+            rw = rule.window
+            if (f == _PARA and rw != "article") or rw == "sentence":
+                u = chosen[0][f]  # every chosen hit shares the anchor's unit
+                if any(h[f] == u for h in hs):
+                    return True
+            else:
+                units = {c[f] for c in chosen}
+                if any(h[f] in units for h in hs):
+                    return True
     return False

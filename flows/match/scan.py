@@ -146,15 +146,15 @@ class _Scanner:
         return out
 
     def _entry(self, piece: frozenset[int]) -> _Entry:
-        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, children) of
-        the trie nodes the piece starts, one per key of the piece at the root."""
+        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, children, keys
+        of the children) of the trie nodes the piece starts, one per key of the piece at the root."""
         if not piece:
             return ()
         starts = []
         for k in piece:
             node = self._root.get(k)
             if node is not None:
-                starts.append((node.ends, node.children or None))
+                starts.append((node.ends, node.children or None, node.children.keys()))
         return (piece, tuple(starts))
 
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
@@ -208,13 +208,16 @@ class _Scanner:
                     sent_start = i + 1
                     continue
                 g = base + i - shift
-                for ends, children in e[1]:
+                for ends, children, ckeys in e[1]:
                     if ends:
                         h = (g, g, sid, para)
                         for term in ends:
                             hits[term].append(h)
                     if children is None or i == last:
                         continue
+                    nxt = line[i + 1]
+                    if not nxt or ckeys.isdisjoint(nxt[0]):
+                        continue  # the common case: the next word continues no term (one C-level test)
                     # longer terms: follow the trie one entry at a time (a sentence end has no key)
                     level = (children,)
                     j = i + 1

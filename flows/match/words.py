@@ -8,7 +8,7 @@ Rules:
   _MIN_STEM letters; a ت before a suffix also stands for teh marbuta (ه after normalization).
 - Typos (for variant sets marked ``typos: true``; phrases of two words or more, one typo per
   phrase): a key of at least TYPO_MIN_LETTERS Arabic letters also matches with one letter swapped for a look-alike (a dot missing or misplaced:
-  ع/غ, ح/ج/خ, ص/ض, ط/ظ, س/ش, د/ذ, ر/ز, ب/ت/ث/ن, ف/ق) or one inner long vowel (ا و ي) dropped.
+  ع/غ, ح/ج/خ, ص/ض, ط/ظ, ض/ظ, س/ش, د/ذ, ر/ز, ب/ت/ث/ن, ف/ق) or one inner long vowel (ا و ي) dropped.
 """
 
 from __future__ import annotations
@@ -54,8 +54,11 @@ def word_key(word: str) -> str:
 
 
 TYPO_MIN_LETTERS = 4
-_LOOK_ALIKE = ("عغ", "حجخ", "صض", "طظ", "سش", "دذ", "رز", "بتثن", "فق")
-_SWAPS = {c: g.replace(c, "") for g in _LOOK_ALIKE for c in g}
+_LOOK_ALIKE = ("عغ", "حجخ", "صض", "طظ", "ضظ", "سش", "دذ", "رز", "بتثن", "فق")
+_SWAPS: dict[str, str] = {}
+for _g in _LOOK_ALIKE:
+    for _c in _g:
+        _SWAPS[_c] = _SWAPS.get(_c, "") + _g.replace(_c, "")
 
 
 def typo_keys(key: str) -> list[str]:

@@ -256,7 +256,8 @@ def render_page(item: ReplayItem, site_name: str, related: list[ReplayItem]) -> 
 
 
 def render_feed(items: list[ReplayItem], base_url: str, site_name: str) -> bytes:
-    """RSS 2.0 (UTF-8): guid = the article URL (isPermaLink), RFC 822 dates, first paragraph as description."""
+    """RSS 2.0 (UTF-8): guid = the file (`replay/<stem>`, not the URL: the server's port changes from
+    one replay to the next, the file does not), RFC 822 dates, first paragraph as description."""
     base = base_url.rstrip("/")
     newest = max((i.published for i in items), default=REPLAY_EPOCH)
     out = [
@@ -277,7 +278,7 @@ def render_feed(items: list[ReplayItem], base_url: str, site_name: str) -> bytes
             "    <item>",
             f"      <title>{_xml(item.title)}</title>",
             f"      <link>{_xml(link)}</link>",
-            f'      <guid isPermaLink="true">{_xml(link)}</guid>',
+            f'      <guid isPermaLink="false">replay/{_xml(item.stem)}</guid>',
             f"      <pubDate>{format_datetime(item.published)}</pubDate>",
             f"      <description>{_xml(first)}</description>",
             "    </item>",

@@ -5,6 +5,9 @@ Rules:
   and write, headers included (a server that drips its status line, headers or body cannot hold
   a worker longer than ``total_timeout``, whatever its pace);
 - the body is read as a stream and cut off at ``max_bytes`` (checked while reading, not after);
+  gzip and deflate are decoded here in steps of at most ``DECODE_STEP`` bytes, so a
+  decompression bomb costs no more memory than ``max_bytes`` (httpx would inflate each chunk
+  read whole: 16 KB of gzip can be 16 MB); other content codings are refused;
 - redirects are followed by hand, at most ``max_redirects``, and every hop is checked by the
   optional ``guard`` (the address guard) before it is requested; the guard's `Approval` then
   binds the connection: a new one is opened only to the addresses it approved (no second DNS
@@ -18,6 +21,7 @@ Rules:
 from __future__ import annotations
 
 import time
+import zlib
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
@@ -29,6 +33,7 @@ import httpx
 from flows.config import Limits
 
 RETRYABLE_STATUS = {429, 500, 502, 503, 504}
+DECODE_STEP = 64 * 1024  # the most decoded bytes one decompression step produces
 
 
 class FetchError(Exception):
@@ -194,6 +199,41 @@ def make_client(limits: Limits, user_agent: str) -> httpx.Client:
     )
 
 
+def _decoded(raw: Iterable[bytes], coding: str, url: str) -> Iterable[bytes]:
+    """The body of ``raw`` chunks decoded for its Content-Encoding, in pieces of at most DECODE_STEP."""
+    coding = coding.strip().lower()
+    if coding in ("", "identity"):
+        yield from raw
+        return
+    if coding not in ("gzip", "x-gzip", "deflate"):
+        raise FetchError(url, f"unsupported Content-Encoding {coding[:40]!r}")
+    gzip_ = coding != "deflate"
+    # deflate is zlib-wrapped by the standard, raw in some servers: like httpx, try both.
+    z = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip_ else zlib.MAX_WBITS)
+    first = not gzip_
+    try:
+        for chunk in raw:
+            data = chunk
+            while data:
+                try:
+                    out = z.decompress(data, DECODE_STEP)
+                except zlib.error:
+                    if not first:
+                        raise
+                    z = zlib.decompressobj(-zlib.MAX_WBITS)  # raw deflate
+                    out = z.decompress(data, DECODE_STEP)
+                first = False
+                data = z.unconsumed_tail
+                if out:
+                    yield out
+        while tail := z.decompress(b"", DECODE_STEP):
+            yield tail
+        if not z.eof:
+            raise FetchError(url, f"truncated {coding} body")
+    except zlib.error as exc:
+        raise FetchError(url, f"invalid {coding} body ({exc})") from None
+
+
 def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -241,7 +281,7 @@ def _follow(client: httpx.Client, url: str, limits: Limits, max_bytes: int, head
                     raise FetchError(current, f"body of {declared} bytes exceeds the {max_bytes}-byte limit")
                 chunks: list[bytes] = []
                 size = 0
-                for chunk in resp.iter_bytes():
+                for chunk in _decoded(resp.iter_raw(), resp.headers.get("content-encoding", ""), current):
                     size += len(chunk)
                     if size > max_bytes:
                         raise FetchError(current, f"body exceeds the {max_bytes}-byte limit")

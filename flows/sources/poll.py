@@ -19,7 +19,10 @@ Rules:
   reads is accepted with a warning saying the same;
 - each entry gets a key: its guid, else its link, else a hash of title + summary;
 - entries are returned in feed order, at most ``HARD_ENTRY_CAP`` (memory bound); the per-cycle cap
-  on *new* entries is the pipeline's, so entries past it stay unseen for the next cycle.
+  on *new* entries is the pipeline's, so entries past it stay unseen for the next cycle. A body
+  with more item/entry tags than that is cut after the last one taken and closed again before
+  feedparser sees it (feedparser keeps ~3.5 KB per entry: 10 MB of tiny entries would be a
+  gigabyte), with a warning; UTF-16/32 bodies are not cut.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from __future__ import annotations
 import calendar
 import codecs
 import hashlib
+import itertools
 import re
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
@@ -41,6 +46,10 @@ from flows.sources.fetch import FetchError, Guard, http_get
 from flows.sources.guard import feed_guard
 
 HARD_ENTRY_CAP = 5000
+# One feed is parsed at a time per process: feedparser holds several copies of a body while it
+# parses (decoded text, UTF-8 bytes, every element's text), and it runs under the GIL, so
+# parallel parses gain no time and multiply the peak memory by the number of poll threads.
+_PARSING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,28 @@ _XML_ENCODING = re.compile(rb"^\s*<\?xml[^>]*\bencoding\s*=", re.I)
 # encoding by themselves (XML 1.0, appendix F); the declaration that follows names it.
 _SELF_DECLARED = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF8, codecs.BOM_UTF16_LE,
                   codecs.BOM_UTF16_BE, b"<\0?\0", b"\0<\0?", b"<\0\0\0", b"\0\0\0<", b"\x4c\x6f\xa7\x94")
+
+
+_ITEM_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]")
+_TAG = re.compile(rb"<(/?)([A-Za-z_][\w.:-]*)[^<>]*?(/?)>")
+
+
+def _first_entries(body: bytes, cap: int) -> bytes:
+    """``body`` cut before its (cap+1)-th item/entry and closed again, when it holds more."""
+    starts = list(itertools.islice(_ITEM_START.finditer(body), cap + 1))
+    if len(starts) <= cap:
+        return body
+    # The elements open where the first item starts are every item's ancestors (items are
+    # siblings): close them after the last item kept.
+    stack: list[bytes] = []
+    for tag in _TAG.finditer(body, 0, starts[0].start()):
+        closing, name, empty = tag.groups()
+        if closing:
+            if name in stack:
+                del stack[len(stack) - 1 - stack[::-1].index(name):]
+        elif not empty:
+            stack.append(name)
+    return body[:starts[cap].start()] + b"".join(b"</" + name + b">" for name in reversed(stack))
 
 
 def _undeclared_arabic(body: bytes, headers: dict[str, str]) -> bytes:
@@ -157,7 +188,11 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: 
     # Content-Location is not given to feedparser: it would rewrite relative guids, the keys
     # items are remembered by. Links are resolved here instead.
     body = _undeclared_arabic(body, headers)
-    parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if k != "content-location"})
+    whole = len(body)
+    body = _first_entries(body, max_entries)
+    cut = len(body) < whole
+    with _PARSING:
+        parsed = feedparser.parse(body, response_headers={k: v for k, v in headers.items() if k != "content-location"})
     exc = parsed.get("bozo_exception")
     added_line = exc is not None and not _has_declaration(body, parsed.get("encoding"))
     if not parsed.get("version") and not parsed.entries:
@@ -165,6 +200,8 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, max_entries: 
     warning = None
     if parsed.get("bozo"):
         warning = f"feed is malformed, read loosely: {_complaint(exc, added_line)}"
+    if cut:
+        warning = ((warning + "; ") if warning else "") + f"more than {max_entries} entries: the rest were not read"
     entries: list[Entry] = []
     seen: set[str] = set()
     for raw in parsed.entries:

@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from sqlalchemy import select, update
 
-from flows.store.schema import alerts, feedback, items, utcnow
+from flows.store.schema import alerts, feedback, item_texts, items, utcnow
 from flows.store.state import Store
 
 Verdict = Literal["relevant", "not-relevant", "missed"]
@@ -54,14 +54,16 @@ class FeedbackLog:
     # -- lookups ----------------------------------------------------------------------------
     def item_by_url(self, url: str) -> dict[str, Any] | None:
         """The first item whose link is ``url`` (id, title, link, text), or None."""
-        q = (select(items.c.id, items.c.title, items.c.link, items.c.text)
+        q = (select(items.c.id, items.c.title, items.c.link, item_texts.c.text)
+             .select_from(items.outerjoin(item_texts, item_texts.c.item_id == items.c.id))
              .where(items.c.link == url.strip()).order_by(items.c.id).limit(1))
         with self.engine.connect() as conn:
             row = conn.execute(q).mappings().first()
         return dict(row) if row else None
 
     def item(self, item_id: int) -> dict[str, Any] | None:
-        q = select(items.c.id, items.c.title, items.c.link, items.c.text).where(items.c.id == item_id)
+        q = (select(items.c.id, items.c.title, items.c.link, item_texts.c.text)
+             .select_from(items.outerjoin(item_texts, item_texts.c.item_id == items.c.id)).where(items.c.id == item_id))
         with self.engine.connect() as conn:
             row = conn.execute(q).mappings().first()
         return dict(row) if row else None
@@ -129,8 +131,9 @@ class FeedbackLog:
         """Every judged article once: subject, item id, url, title, text, {topic: verdict} and the
         topics it alerted (rows of `alerts`; none for an article raqib never stored)."""
         q = (select(feedback, items.c.title.label("item_title"), items.c.link.label("item_link"),
-                    items.c.text.label("item_text"))
-             .select_from(feedback.outerjoin(items, items.c.id == feedback.c.item_id))
+                    item_texts.c.text.label("item_text"))
+             .select_from(feedback.outerjoin(items, items.c.id == feedback.c.item_id)
+                          .outerjoin(item_texts, item_texts.c.item_id == feedback.c.item_id))
              .order_by(feedback.c.id))
         out: dict[str, dict[str, Any]] = {}
         with self.engine.connect() as conn:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import (
-    Table, and_, create_engine, event, func, or_, select, text, update,
+    DateTime, Integer, Table, and_, bindparam, create_engine, event, func, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from flows.store.outbox import OutboxQueries
@@ -379,32 +379,46 @@ class Store(OutboxQueries, ReportQueries):
 
     def finish_items(self, outcomes: Sequence["ItemOutcome"]) -> None:
         """Record several items' outcomes, with their alerts and outbox rows, in one transaction:
-        a crash leaves every one of them either untouched (still pending) or finished."""
+        a crash leaves every one of them either untouched (still pending) or finished. One
+        statement per table, executed over all the rows (an outcome written twice, after a crash
+        and a retry, creates no row twice: the inserts ignore conflicts)."""
         if not outcomes:
             return
         now = utcnow()
+        updates, texts, alert_rows, outbox_rows = [], [], [], []
+        for o in outcomes:
+            updates.append({"b_id": o.item_id, "b_state": o.state, "b_hash": o.content_hash, "b_site": o.sitename,
+                            "b_topics": json.dumps(o.topics), "b_note": o.note, "b_fp": o.fingerprint,
+                            "b_story": o.story_id if o.story_id is not None else o.item_id,
+                            "b_title": o.title, "b_published": o.published_at, "b_update_of": o.update_of})
+            if o.text is not None and o.state == "done":  # kept for rematch; a duplicate's is the first's
+                texts.append({"item_id": o.item_id, "text": o.text})
+            alert_rows += [{"item_id": o.item_id, "topic": topic, "topic_name": name, "score": score,
+                            "evidence": json.dumps(evidence, ensure_ascii=False), "created_at": now}
+                           for topic, name, score, evidence in o.alerts]
+            outbox_rows += [{"item_id": o.item_id, "channel": channel, "topics": json.dumps(topics_),
+                             "status": "pending", "attempts": 0, "created_at": now, "next_attempt_at": now}
+                            for channel, topics_ in o.deliveries]
+        stmt = update(items).where(items.c.id == bindparam("b_id")).values(
+            state=bindparam("b_state"), content_hash=bindparam("b_hash"), sitename=bindparam("b_site"),
+            topics=bindparam("b_topics"), matched_at=now, last_error=bindparam("b_note"),
+            fingerprint=bindparam("b_fp"), story_id=bindparam("b_story"),
+            update_of=bindparam("b_update_of", type_=Integer),
+            title=func.coalesce(bindparam("b_title"), items.c.title),
+            published_at=func.coalesce(bindparam("b_published", type_=DateTime), items.c.published_at))
         with self.engine.begin() as conn:
-            for o in outcomes:
-                extra: dict[str, Any] = {}
-                if o.title is not None:
-                    extra["title"] = o.title
-                if o.published_at is not None:
-                    extra["published_at"] = o.published_at
-                conn.execute(update(items).where(items.c.id == o.item_id).values(
-                    state=o.state, content_hash=o.content_hash, sitename=o.sitename,
-                    topics=json.dumps(o.topics), matched_at=now, last_error=o.note, fingerprint=o.fingerprint,
-                    story_id=o.story_id if o.story_id is not None else o.item_id, update_of=o.update_of, **extra))
-                if o.text is not None and o.state == "done":  # kept for rematch; a duplicate's is the first's
-                    self._insert_ignore(conn, item_texts, {"item_id": o.item_id, "text": o.text}, key=item_texts.c.item_id)
-                for topic, name, score, evidence in o.alerts:
-                    self._insert_ignore(conn, alerts, {"item_id": o.item_id, "topic": topic, "topic_name": name,
-                                                       "score": score,
-                                                       "evidence": json.dumps(evidence, ensure_ascii=False),
-                                                       "created_at": now})
-                for channel, topics_ in o.deliveries:
-                    self._insert_ignore(conn, outbox, {"item_id": o.item_id, "channel": channel,
-                                                       "topics": json.dumps(topics_), "status": "pending",
-                                                       "attempts": 0, "created_at": now, "next_attempt_at": now})
+            conn.execute(stmt, updates)
+            for table, rows in ((item_texts, texts), (alerts, alert_rows), (outbox, outbox_rows)):
+                if rows:
+                    conn.execute(self._insert_ignore_stmt(conn, table), rows)
+
+    @staticmethod
+    def _insert_ignore_stmt(conn: Connection, table: Table) -> Any:
+        if conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+            return pg_insert(table).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return sqlite_insert(table).on_conflict_do_nothing()
 
     def recent_fingerprints(self, since: datetime, exclude_item: int) -> list[tuple[int, int, str]]:
         """(item id, story id, fingerprint) of items processed since ``since``."""

@@ -9,7 +9,7 @@ Rules:
 - at most :data:`MAX_TEXT_FILE_BYTES` are read (8 MiB; the environment variable
   ``RAQIB_MAX_TEXT_FILE_BYTES`` sets another bound): a larger file is refused, naming its size and
   the bound, before a byte of it is read; the read itself stops at the bound (a file that grows);
-- bytes are decoded the way pages are (:func:`flows.text.extract.decode_undeclared`: byte-order
+- bytes are decoded the way pages are (:func:`flows.text.decode.decode_undeclared`: byte-order
   mark, UTF-8, windows-1256 when the bytes read as Arabic, else charset-normalizer's guess); a
   leading BOM is not part of the text;
 - a file with NUL bytes and no UTF-16/32 byte-order mark, or whose decoded text is more than 1 %
@@ -100,7 +100,7 @@ def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
 
 def decode_text(path: Path, data: bytes) -> str:
     """Text of a file's bytes (see the module rules); TextFileError for a binary file."""
-    from flows.text.extract import decode_undeclared
+    from flows.text.decode import decode_undeclared
 
     if b"\x00" in data and not data.startswith(_WIDE_BOMS):
         raise TextFileError(path, "binary file (NUL bytes), not text: skipped")

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from flows.store.feedback import FeedbackLog
-from flows.store.schema import alerts, feeds, items, utcnow
+from flows.store.schema import alerts, feeds, item_texts, items, utcnow
 from flows.store.state import Store
 from flows.text.normalize import normalize
 
@@ -69,8 +69,9 @@ def recent_alerts(store: Store, *, days: float = 14, query: str = "", topic: str
     """(alerts shown, how many matched in all) over the last ``days``."""
     since = utcnow() - timedelta(days=days)
     q = (select(alerts.c.item_id, alerts.c.topic, alerts.c.topic_name, alerts.c.evidence, alerts.c.created_at,
-                items.c.title, items.c.link, items.c.published_at, items.c.story_id, items.c.text)
+                items.c.title, items.c.link, items.c.published_at, items.c.story_id, item_texts.c.text)
          .join(items, items.c.id == alerts.c.item_id)
+         .outerjoin(item_texts, item_texts.c.item_id == alerts.c.item_id)
          .where(alerts.c.created_at >= since).order_by(alerts.c.created_at.desc(), alerts.c.id.desc()))
     if topic:
         q = q.where(alerts.c.topic == topic)
