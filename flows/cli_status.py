@@ -7,7 +7,8 @@ Rules:
   holds messages, so delivery states are counted in messages;
 - publication-to-delivery latency leaves out replayed feeds (`replay:…`): their dates are the
   captures', not publication; they are listed apart;
-- every line fits 80 columns (long names, URLs and errors are cut with `…`); text from feeds and
+- every line fits 80 columns (long names, URLs and errors are cut with `…`), except a dead message's
+  headline, shown whole on its own line; text from feeds and
   pages is shown through `flows.cli._term` (one line, no control or bidi characters, no secret);
 - a state folder that does not exist is an error (exit 2), never a new empty database.
 """
@@ -87,8 +88,8 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
             lines.append(f"    last error: {_term(f['last_error'])}")
     lines.append("messages by state: " + (", ".join(f"{k} {v}" for k, v in sorted(outbox.items())) or "none"))
     for d in dead:
-        lines.append(f"  dead: {_term(d['channel'])}, {d['attempts']} attempts: {_term(d['title'])} "
-                     f"({_term(d['last_error'])})")
+        lines.append(f"dead: {_term(d['title'])}")
+        lines.append(f"  to {_term(d['channel'])}, {plural(d['attempts'], 'attempt')}: {_term(d['last_error'])}")
     if live:
         lines.append("publication → delivery, per feed (sent messages):")
         lines.append(f"  {'feed':<40} {'sent':>7} {'median':>12} {'worst':>12}")
@@ -99,7 +100,9 @@ def status(state: Path = STATE_OPT, as_json: bool = JSON_OPT) -> None:
         lines.append(f"  {_term(r['feed'])}: {plural(r['alerts'], 'message')} sent (replay: no latency, "
                      "the dates are the captures')")
     for line in lines:
-        typer.echo(_fit(line))
+        # A dead message's headline is shown whole (on a line of its own): the one line that may
+        # pass 80 columns, so the operator can tell which article it was.
+        typer.echo(line if line.startswith("dead: ") else _fit(line))
     from rich.console import Console
 
     print_precision(Console(width=WIDTH), precision)  # rich: feedback's table, held to 80 columns
