@@ -61,11 +61,21 @@ def test_own_set_perfect(matcher: Matcher) -> None:
         assert (t.matcher.precision, t.matcher.recall) == (1.0, 1.0), rep.render()
 
 
-def _devset_labels(tmp_path: pathlib.Path, prefix: str) -> pathlib.Path:
-    """The development set's labels restricted to the files whose names start with ``prefix``."""
+# The texts measured here (later additions to the set are measured by running the backtest).
+DEVSET_MEASURED = {"d": 245, "h": 176}
+
+
+def _devset_labels(tmp_path: pathlib.Path, prefixes: str) -> pathlib.Path:
+    """The development set's labels restricted to the measured files whose names start with one of
+    ``prefixes`` (d001…d245, h001…h176)."""
     lines = (DEVSET / "labels.csv").read_text(encoding="utf-8").splitlines()
+
+    def measured(row: str) -> bool:
+        head = row.split("_", 1)[0]
+        return head[:1] in prefixes and head[1:].isdigit() and int(head[1:]) <= DEVSET_MEASURED.get(head[:1], 0)
+
     out = tmp_path / "labels.csv"
-    out.write_text("\n".join([lines[0]] + [x for x in lines[1:] if x.startswith(prefix)]) + "\n", encoding="utf-8")
+    out.write_text("\n".join([lines[0]] + [x for x in lines[1:] if measured(x)]) + "\n", encoding="utf-8")
     return out
 
 
@@ -90,8 +100,9 @@ DEVSET_FLOOR = {"nk_russia_troops": (0.98, 0.95), "two_plus_two": (1.0, 0.97), "
 
 
 @pytest.mark.skipif(not (DEVSET / "labels.csv").exists(), reason="development set not merged")
-def test_devset_whole_not_below_its_floor(matcher: Matcher) -> None:
-    rep = run_backtest(matcher, DEVSET, DEVSET / "labels.csv")
+def test_devset_whole_not_below_its_floor(matcher: Matcher, tmp_path: pathlib.Path) -> None:
+    rep = run_backtest(matcher, DEVSET, _devset_labels(tmp_path, "dh"))
+    assert rep.files >= 400
     for t in rep.topics:
         p, r = DEVSET_FLOOR[t.topic]
         assert t.matcher.precision >= p and t.matcher.recall >= r, rep.render()
