@@ -64,9 +64,14 @@ def _config(config_dir: Path, feed_urls: list[str], host: str, hook: StaticServe
 def _worker(config_dir: Path, db_url: str, go: Path | None = None) -> subprocess.Popen[str]:
     """`python -m flows.worker` (a scheduled run: feeds that are due) on the shared database; waits
     for ``go`` to exist first, so that processes started one after the other begin together."""
-    code = ("import sys, time, pathlib\n"
+    # The matcher is compiled once before the wait (its first compile imports the stemmer, ~1 s),
+    # so the two processes really start their cycles together, however loaded the machine is.
+    code = ("import os, sys, time, pathlib\n"
             "from flows import worker\n"
+            "from flows.match import Matcher\n"
+            "Matcher.from_config_dir(pathlib.Path(sys.argv[3]))\n"
             "go = sys.argv[1]\n"
+            "if go: pathlib.Path(go + '.ready.' + str(os.getpid())).touch()\n"
             "while go and not pathlib.Path(go).exists(): time.sleep(0.02)\n"
             "raise SystemExit(worker.main(sys.argv[2:]))\n")
     env = {**os.environ, "RAQIB_DATABASE_URL": db_url}
@@ -115,7 +120,10 @@ def test_two_workers_at_once_process_every_item_and_send_every_alert_exactly_onc
         Store(db_url).close()  # migrate once, before the race
         go = tmp_path / "go"
         procs = [_worker(config_dir, db_url, go) for _ in range(2)]
-        time.sleep(1.0)  # both processes import, then wait for the start line
+        deadline = time.monotonic() + 120  # both processes import and compile, then wait for the start
+        while len(list(tmp_path.glob("go.ready.*"))) < 2:
+            assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "workers never got ready"
+            time.sleep(0.05)
         go.touch()
         results = [_result(p) for p in procs]
 
