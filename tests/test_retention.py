@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, text, update
 
+from tests.pgschema import pg_schema_url
 from flows import pipeline
 from flows.config import load_config
 from flows.replay.httpserve import Route, StaticServer
@@ -19,7 +19,6 @@ from flows.store.retention import prune, prune_if_due
 from flows.store.schema import alerts, item_texts, items, outbox, seen_keys, utcnow
 from flows.store.state import Store
 
-PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 BODY = "نص المقال الطويل عن الاجتماع الوزاري. " * 200  # ~7 KB of UTF-8
 
 
@@ -30,18 +29,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
         yield s
         s.close()
         return
-    if not PG_URL:
-        pytest.skip("set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL retention tests")
-    schema = "t_ret_" + uuid.uuid4().hex[:8]
-    admin = create_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    s = Store(f"{PG_URL}?options=-csearch_path%3D{schema}")
-    yield s
-    s.close()
-    with admin.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema_url("t_ret", "set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL retention tests") as url:
+        s = Store(url)
+        yield s
+        s.close()
 
 
 def _item(store: Store, feed_id: int, key: str, *, days_ago: float, state: str = "done",

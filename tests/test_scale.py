@@ -11,21 +11,20 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 from typing import Iterator
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
+from tests.pgschema import pg_schema_url
 from flows.replay.httpserve import Route, StaticServer
 from flows.store.state import Store, feeds, items, outbox
 from tests.conftest import ROOT
 from tests.scale_site import build_sites, delayed
 
-PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -34,18 +33,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'raqib.db'}"
         return
-    if not PG_URL:
-        pytest.skip("set RAQIB_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) "
-                    "to run the scale tests on PostgreSQL")
-    schema = "scale_" + uuid.uuid4().hex[:10]
-    admin = create_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    with admin.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema_url("scale", "set RAQIB_TEST_POSTGRES_URL (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test) "
+                                "to run the scale tests on PostgreSQL") as url:
+        yield url
 
 
 def _config(config_dir: Path, feed_urls: list[str], host: str, hook: StaticServer, lease: float = 600) -> None:

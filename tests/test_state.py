@@ -1,15 +1,13 @@
 from __future__ import annotations
 
-import os
-import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
+from tests.pgschema import pg_schema_url
 from flows.store.state import MIGRATIONS, Store
 
-PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 
 
 def _stores(tmp_path: Path):
@@ -23,21 +21,10 @@ def store(request: pytest.FixtureRequest, tmp_path: Path):
         yield s
         s.close()
         return
-    if not PG_URL:
-        pytest.skip("set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL state tests")
-    from sqlalchemy import create_engine
-
-    schema = "t_" + uuid.uuid4().hex[:10]
-    admin = create_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    sep = "&" if "?" in PG_URL else "?"
-    s = Store(f"{PG_URL}{sep}options=-csearch_path%3D{schema}")
-    yield s
-    s.close()
-    with admin.begin() as c:
-        c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    with pg_schema_url("t", "set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL state tests") as url:
+        s = Store(url)
+        yield s
+        s.close()
 
 
 def test_migrations_are_versioned_and_idempotent(store: Store) -> None:
