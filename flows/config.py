@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from flows.errors import ConfigError
+from flows.yamlsafe import SAFE_LOADER
 
 NOTIFY_URLS_ENV = "RAQIB_NOTIFY_URLS"
 
@@ -222,7 +223,7 @@ def _read_yaml(path: Path) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(str(path), None, f"cannot read: {exc.__class__.__name__}: {exc}") from None
     try:
-        return yaml.safe_load(raw)
+        return yaml.load(raw, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(str(path), None, f"not valid YAML{_yaml_where(exc)}") from None
 

@@ -12,6 +12,8 @@ from threading import Lock
 
 import yaml
 
+from flows.yamlsafe import SAFE_LOADER
+
 _cache: dict[Path, tuple[float, dict[str, dict[str, str]]]] = {}
 _lock = Lock()
 
@@ -28,7 +30,7 @@ def topic_names(config_dir: Path) -> dict[str, dict[str, str]]:
         if hit and hit[0] == mtime:
             return hit[1]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER) or {}
     except (OSError, yaml.YAMLError):
         return {}
     out: dict[str, dict[str, str]] = {}

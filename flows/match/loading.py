@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from flows.errors import ConfigError
 from flows.match.schema import loc_to_key
+from flows.yamlsafe import SAFE_LOADER
 
 def _load_yaml(path: pathlib.Path) -> Any:
     try:
@@ -28,7 +29,7 @@ def _load_yaml(path: pathlib.Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError(str(path), None, f"not UTF-8 text (byte {exc.start})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark is not None else ""
