@@ -154,7 +154,7 @@ class Matcher(_Scanner, _EvidenceBuilder):
         out: list[TopicMatch] = []
         title_line = (title or "").strip()
         mapped: dict[int, tuple[str, list[int]]] = {}
-        spans_of: dict[int, list[tuple[int, int]]] = {}
+        spans_of: dict[int, tuple[list[tuple[int, int]], bool]] = {}
         bounds_of: dict[int, list[tuple[int, int]]] = {}
         fired_by_sig: dict[tuple, list[_Firing]] = {}  # rules alike (across topics) fire alike
         evidence_of: dict[tuple, tuple[Evidence, ...]] = {}

@@ -146,16 +146,20 @@ class _Scanner:
         return out
 
     def _entry(self, piece: frozenset[int]) -> _Entry:
-        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, children, keys
-        of the children) of the trie nodes the piece starts, one per key of the piece at the root."""
+        """(keys, ends, conts) of a piece, () when it has no key: ends are the terms of one word that
+        end at the trie nodes the piece starts (one node per key of the piece at the root, duplicates
+        kept), conts the (children, keys of the children) of those nodes that have children."""
         if not piece:
             return ()
-        starts = []
+        ends: list[int] = []
+        conts = []
         for k in piece:
             node = self._root.get(k)
             if node is not None:
-                starts.append((node.ends, node.children or None, node.children.keys()))
-        return (piece, tuple(starts))
+                ends.extend(node.ends)
+                if node.children:
+                    conts.append((node.children, node.children.keys()))
+        return (piece, tuple(ends), tuple(conts))
 
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
         """lines: (line index, zone, normalized text). Returns sentences and term hits.
@@ -208,15 +212,18 @@ class _Scanner:
                     sent_start = i + 1
                     continue
                 g = base + i - shift
-                for ends, children, ckeys in e[1]:
-                    if ends:
-                        h = (g, g, sid, para)
-                        for term in ends:
-                            hits[term].append(h)
-                    if children is None or i == last:
-                        continue
-                    nxt = line[i + 1]
-                    if not nxt or ckeys.isdisjoint(nxt[0]):
+                if e[1]:
+                    h = (g, g, sid, para)
+                    for term in e[1]:
+                        hits[term].append(h)
+                if not e[2] or i == last:
+                    continue
+                nxt = line[i + 1]
+                if not nxt:
+                    continue
+                nkeys = nxt[0]
+                for children, ckeys in e[2]:
+                    if ckeys.isdisjoint(nkeys):
                         continue  # the common case: the next word continues no term (one C-level test)
                     # longer terms: follow the trie one entry at a time (a sentence end has no key)
                     level = (children,)
@@ -251,8 +258,9 @@ class _Scanner:
 
     # ----------------------------------------------------------------- evaluation
 
-    def _piece_spans(self, norm_line: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Char spans (in the normalized line) of each piece of a sentence."""
+    def _piece_spans(self, norm_line: str, start: int, end: int, upto: int = -1) -> list[tuple[int, int]]:
+        """Char spans (in the normalized line) of each piece of a sentence; with ``upto`` >= 0, it may
+        stop once the spans of pieces 0..upto are known."""
         spans: list[tuple[int, int]] = []
         append = spans.append
         cache = self._span_cache
@@ -266,6 +274,8 @@ class _Scanner:
             for x, y in rel:
                 append((o + x, o + y))
             o += len(w)
+            if 0 <= upto < len(spans):
+                break
         return spans
 
     def clear_caches(self) -> None:
