@@ -228,28 +228,31 @@ class _Scanner:
                 for children, ckeys in e[2]:
                     if ckeys.isdisjoint(nkeys):
                         continue  # the common case: the next word continues no term (one C-level test)
-                    # longer terms: follow the trie one entry at a time (a sentence end has no key)
-                    level = (children,)
+                    # longer terms: follow the trie one entry at a time (a sentence end has no key),
+                    # only along the keys a node and the next entry share (one C-level intersection)
+                    level = ((children, ckeys & nkeys),)
                     j = i + 1
                     while True:
-                        nxt = line[j]
-                        if not nxt:
-                            break
                         deeper = []
-                        for ch in level:
-                            for k in nxt[0]:
-                                node = ch.get(k)
-                                if node is not None:
-                                    if node.ends:
+                        h = None
+                        for ch, common in level:
+                            for k in common:
+                                node = ch[k]
+                                if node.ends:
+                                    if h is None:
                                         h = (g, base + j - shift, sid, para)
-                                        for term in node.ends:
-                                            hits[term].append(h)
-                                    if node.children:
-                                        deeper.append(node.children)
+                                    for term in node.ends:
+                                        hits[term].append(h)
+                                if node.children:
+                                    deeper.append(node.children)
                         if not deeper or j == last:
                             break
-                        level = deeper
                         j += 1
+                        after = line[j]
+                        if not after:
+                            break
+                        ak = after[0]
+                        level = [(ch, ch.keys() & ak) for ch in deeper]
             if n > sent_start:
                 sentences.append(_Sentence(li, nth, text, zone, first, para))
                 gpos = base + n - shift + 1
