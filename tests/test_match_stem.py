@@ -22,3 +22,22 @@ def test_words_without_the_root_letters_are_filtered() -> None:
     assert may_have_root("الجنديين", letters) and may_have_root("يرسلون", letters)
     assert not may_have_root("كوريا", letters) and not may_have_root("واشنطن", letters)
     assert may_have_root("أكثر", letters)  # an initial hamza: ISRI changes it, so no filtering
+
+
+def test_the_isri_module_loaded_alone_is_nltks_stemmer() -> None:
+    import subprocess
+    import sys
+
+    # a fresh interpreter: the stemmer loads without importing the nltk package
+    code = ("import sys; from flows.text.stem import root; r = root('الجنديين'); "
+            "print(r, any(m == 'nltk' or m.startswith('nltk.') for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=pathlib.Path(__file__).parents[1]).stdout.split()
+    assert out == ["جند", "False"]
+    from nltk.stem.isri import ISRIStemmer
+
+    full = ISRIStemmer()
+    words = sorted({w for f in sorted(DATA.rglob("*.txt"))[:200]
+                    for w in TOKEN_RE.findall(normalize(f.read_text(encoding="utf-8"))) if len(w) >= 3})
+    assert len(words) > 500
+    assert [root(w) for w in words] == [full.stem(w) for w in words]

@@ -4,8 +4,9 @@ Rules:
 - :func:`root` gives the ISRI root of one normalized Arabic word (جنود, جندي, الجنديين, مجندين →
   جند; أرسل, يرسلون, إرسال → رسل).  Words of fewer than 3 letters are their own root.
 - ISRI was chosen by measured accuracy and speed on the topics' word families
-  (``bench/bench_stem.py``; figures in README).  nltk is imported on first use only (its import
-  costs about a second), so configs without ``~`` terms never pay for it.
+  (``bench/bench_stem.py``; figures in README).  nltk's ISRI module is loaded on first use only,
+  with the two small modules it needs and without the rest of nltk (whose import costs about a
+  second), so configs without ``~`` terms never pay for it and the others pay little.
 - Results are cached per word (bounded); the matcher caches per word too.
 - ISRI only deletes letters, apart from its own normalization (short vowels dropped, an initial
   hamza on alef made a bare alef): :func:`may_have_root` tells, without ISRI, whether a word can
@@ -21,12 +22,56 @@ __all__ = ["root", "may_have_root"]
 _stemmer = None
 
 
+def _load_isri_alone():
+    """nltk's ISRI stemmer class from its three modules (stem/isri.py, redos.py, stem/api.py, which
+    import only the standard library and ``regex``), without running nltk's package ``__init__``
+    (most of nltk: about a second of start-up).  Nothing is put in ``sys.modules``: the modules'
+    own ``from nltk ...`` imports are answered by a private ``__import__``."""
+    import builtins
+    import importlib.util
+    import pathlib
+    import types
+
+    spec = importlib.util.find_spec("nltk")  # finds the package without importing it
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("nltk is not installed")
+    base = pathlib.Path(list(spec.submodule_search_locations)[0])
+    fake_nltk = types.SimpleNamespace()
+    loaded: dict[str, types.ModuleType] = {}
+
+    def private_import(name, globals=None, locals=None, fromlist=(), level=0):
+        if level == 0 and name == "nltk":
+            return fake_nltk
+        if level == 0 and name in loaded:
+            return loaded[name]
+        if level == 0 and name.startswith("nltk"):
+            raise ImportError(f"{name} is not one of the ISRI stemmer's modules")
+        return builtins.__import__(name, globals, locals, fromlist, level)
+
+    own_builtins = dict(vars(builtins), __import__=private_import)
+
+    def load(dotted: str, rel: str) -> types.ModuleType:
+        mod = types.ModuleType("_raqib_" + dotted.replace(".", "_"))
+        mod.__dict__["__builtins__"] = own_builtins
+        mod.__file__ = str(base / rel)
+        code = compile((base / rel).read_text(encoding="utf-8"), mod.__file__, "exec")
+        exec(code, mod.__dict__)
+        loaded[dotted] = mod
+        return mod
+
+    fake_nltk.redos = load("nltk.redos", "redos.py")
+    load("nltk.stem.api", "stem/api.py")
+    return load("nltk.stem.isri", "stem/isri.py").ISRIStemmer
+
+
 def _isri():
     global _stemmer
     if _stemmer is None:
-        from nltk.stem.isri import ISRIStemmer
-
-        _stemmer = ISRIStemmer()
+        try:
+            cls = _load_isri_alone()
+        except Exception:  # another nltk layout: the ordinary import (slower, same stemmer)
+            from nltk.stem.isri import ISRIStemmer as cls
+        _stemmer = cls()
     return _stemmer
 
 
