@@ -75,13 +75,12 @@ class _Sentence:
     para: int
 
 
-# Scan entry of a piece: (keys, terms of one word ending at the trie nodes it starts, ((children,
-# their keys) of each of those nodes with children, ...)), or () for a piece without keys;
-# _SENT_END marks the end of a sentence (no keys, starts nothing).
+# Scan entry of a piece: (keys, ((terms ending, children or None) of each trie node it starts, ...)),
+# or () for a piece without keys; _SENT_END marks the end of a sentence (no keys, starts nothing).
 # _HOLLOW is a whole sentence whose words have no piece (only "_" tokens): it ends a sentence too.
 _Entry = tuple
-_SENT_END: _Entry = ((), (), ())
-_HOLLOW: _Entry = ((), (), (), "hollow")  # not the same object as _SENT_END
+_SENT_END: _Entry = ((), ())
+_HOLLOW: _Entry = ((), (), "hollow")  # not the same object as _SENT_END
 
 
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:

@@ -149,20 +149,16 @@ class _Scanner:
         return out
 
     def _entry(self, piece: frozenset[int]) -> _Entry:
-        """(keys, ends, conts) of a piece, () when it has no key: ends are the terms of one word that
-        end at the trie nodes the piece starts (one node per key of the piece at the root, duplicates
-        kept), conts the (children, keys of the children) of those nodes that have children."""
+        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, children, keys
+        of the children) of the trie nodes the piece starts, one per key of the piece at the root."""
         if not piece:
             return ()
-        ends: list[int] = []
-        conts = []
+        starts = []
         for k in piece:
             node = self._root.get(k)
             if node is not None:
-                ends.extend(node.ends)
-                if node.children:
-                    conts.append((node.children, node.children.keys()))
-        return (piece, tuple(ends), tuple(conts))
+                starts.append((node.ends, node.children or None, node.children.keys()))
+        return (piece, tuple(starts))
 
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
         """lines: (line index, zone, normalized text). Returns sentences and term hits.
@@ -215,44 +211,38 @@ class _Scanner:
                     sent_start = i + 1
                     continue
                 g = base + i - shift
-                if e[1]:
-                    h = (g, g, sid, para)
-                    for term in e[1]:
-                        hits[term].append(h)
-                if not e[2] or i == last:
-                    continue
-                nxt = line[i + 1]
-                if not nxt:
-                    continue
-                nkeys = nxt[0]
-                for children, ckeys in e[2]:
-                    if ckeys.isdisjoint(nkeys):
+                for ends, children, ckeys in e[1]:
+                    if ends:
+                        h = (g, g, sid, para)
+                        for term in ends:
+                            hits[term].append(h)
+                    if children is None or i == last:
+                        continue
+                    nxt = line[i + 1]
+                    if not nxt or ckeys.isdisjoint(nxt[0]):
                         continue  # the common case: the next word continues no term (one C-level test)
-                    # longer terms: follow the trie one entry at a time (a sentence end has no key),
-                    # only along the keys a node and the next entry share (one C-level intersection)
-                    level = ((children, ckeys & nkeys),)
+                    # longer terms: follow the trie one entry at a time (a sentence end has no key)
+                    level = (children,)
                     j = i + 1
                     while True:
+                        nxt = line[j]
+                        if not nxt:
+                            break
                         deeper = []
-                        h = None
-                        for ch, common in level:
-                            for k in common:
-                                node = ch[k]
-                                if node.ends:
-                                    if h is None:
+                        for ch in level:
+                            for k in nxt[0]:
+                                node = ch.get(k)
+                                if node is not None:
+                                    if node.ends:
                                         h = (g, base + j - shift, sid, para)
-                                    for term in node.ends:
-                                        hits[term].append(h)
-                                if node.children:
-                                    deeper.append(node.children)
+                                        for term in node.ends:
+                                            hits[term].append(h)
+                                    if node.children:
+                                        deeper.append(node.children)
                         if not deeper or j == last:
                             break
+                        level = deeper
                         j += 1
-                        after = line[j]
-                        if not after:
-                            break
-                        ak = after[0]
-                        level = [(ch, ch.keys() & ak) for ch in deeper]
             if n > sent_start:
                 sentences.append(_Sentence(li, nth, text, zone, first, para))
                 gpos = base + n - shift + 1
