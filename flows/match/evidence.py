@@ -23,7 +23,7 @@ class _EvidenceBuilder:
 
     def _evidence(self, firings: list[_Firing], doc: _Doc, orig_lines: list[str],
                   title: str, mapped: dict[int, tuple[str, list[int]]],
-                  spans_of: dict[int, list[tuple[int, int]]],
+                  spans_of: dict[int, tuple[list[tuple[int, int]], bool]],
                   bounds_of: dict[int, list[tuple[int, int]]]) -> tuple[Evidence, ...]:
         # Evidence sentences: those holding a hit of a rule's first group (the key phrase); the
         # phrases shown are all the firing's hits inside those sentences.
@@ -48,13 +48,18 @@ class _EvidenceBuilder:
             if bounds is None:
                 bounds = bounds_of[s.para] = _sentence_bounds(s.text)
             start, end = bounds[s.nth]
-            spans = spans_of.get(sid)
-            if spans is None:
-                spans = spans_of[sid] = self._piece_spans(norm, start, end)
+            merged = _merge_spans(per_sent[sid])
+            # spans of the sentence's pieces up to the last phrase's end (the rest is never read)
+            upto = merged[-1][1] - s.first_piece
+            known = spans_of.get(sid)  # (spans, whether they may stop short of the sentence's end)
+            if known is None or (upto >= len(known[0]) and known[1]):
+                spans = self._piece_spans(norm, start, end, upto)
+                known = spans_of[sid] = (spans, len(spans) > upto)
+            spans = known[0]
             sent_text = _orig_span(orig, idx, start, end)
             phrases: list[str] = []
             ranges: list[tuple[int, int]] = []
-            for a, b in _merge_spans(per_sent[sid]):
+            for a, b in merged:
                 la, lb = a - s.first_piece, b - s.first_piece
                 if idx and 0 <= la < len(spans) and 0 <= lb < len(spans) and spans[la][0] < spans[lb][1]:
                     r = _orig_range(orig, idx, spans[la][0], spans[lb][1])

@@ -38,7 +38,8 @@ class Matcher(_Scanner, _EvidenceBuilder):
     def __init__(self, topics: list[_Topic], keys: dict[str, int], root: _Node, term_text: list[str]) -> None:
         self._topics = topics
         self._keys = keys
-        self._has_roots = any(k.startswith("~") for k in keys)
+        self._root_letters = tuple(frozenset(k[1:]) for k in keys if k.startswith("~"))
+        self._has_roots = bool(self._root_letters)
         self._root = root.children
         self._term_text = term_text
         self._cache: dict[str, tuple[frozenset[int], ...]] = {}
@@ -154,7 +155,7 @@ class Matcher(_Scanner, _EvidenceBuilder):
         out: list[TopicMatch] = []
         title_line = (title or "").strip()
         mapped: dict[int, tuple[str, list[int]]] = {}
-        spans_of: dict[int, list[tuple[int, int]]] = {}
+        spans_of: dict[int, tuple[list[tuple[int, int]], bool]] = {}
         bounds_of: dict[int, list[tuple[int, int]]] = {}
         fired_by_sig: dict[tuple, list[_Firing]] = {}  # rules alike (across topics) fire alike
         evidence_of: dict[tuple, tuple[Evidence, ...]] = {}

@@ -6,8 +6,8 @@ Rules:
   N words around the first group's hit in the same paragraph); a group's own window tightens
   it around the anchor.  An ``exclude`` term in its window (the unit, or N words of any chosen
   phrase in the same paragraph, or of the anchor's hit with ``around: anchor``) vetoes the firing.
-- A firing is (sentences of its anchors, all its hits); anchors of one window merge into one
-  firing (number windows fire per anchor).
+- A firing is (sentences of its anchors, all its hits, each at least once); anchors of one window
+  merge into one firing (number windows fire per anchor).
 """
 
 from __future__ import annotations
@@ -104,8 +104,19 @@ def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
     int_window = isinstance(w, int)
     unit_field = _SENT if w == "sentence" else _PARA
     rest = [(g.window, hs, _by_unit(g, hs, w, doc)) for g, hs in zip(rule.groups[1:], group_hits[1:])]
-    seen_units: set[int] = set()
+    # in a unit window without group windows, every anchor of one unit gets the same other hits:
+    # an anchor of a unit that fired only adds itself (and its sentence) to the unit's firing
+    same_rest = not int_window and all(gw is None for gw, _, _ in rest)
+    unit_firing: dict[int, int] = {}  # unit -> index of its firing
     for anchor in group_hits[0]:
+        if same_rest and not any_ex:
+            i = unit_firing.get(_unit(anchor, w))
+            if i is not None:
+                sents, hits = firings[i]
+                if anchor[_SENT] not in sents:
+                    firings[i] = (sents | {anchor[_SENT]}, hits)
+                hits.append(anchor)
+                continue
         chosen = [anchor]
         u = anchor[unit_field]
         for gw, hs, by_unit in rest:
@@ -125,14 +136,17 @@ def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
                 firings.append((frozenset((anchor[_SENT],)), chosen))
                 continue
             unit = _unit(anchor, w)
-            if unit in seen_units:
+            i = unit_firing.get(unit)
+            if i is not None:
                 # same window already fired: add this anchor's hits to it
-                for i, (sents, hits) in enumerate(firings):
-                    if _unit(hits[0], w) == unit:
-                        firings[i] = (sents | {anchor[_SENT]}, hits + chosen)
-                        break
+                sents, hits = firings[i]
+                firings[i] = (sents | {anchor[_SENT]}, hits)
+                if same_rest:
+                    hits.append(anchor)
+                else:
+                    hits.extend(chosen)
                 continue
-            seen_units.add(unit)
+            unit_firing[unit] = len(firings)
             firings.append((frozenset((anchor[_SENT],)), chosen))
     return firings
 

@@ -10,7 +10,8 @@ Rules:
   windows).
 - A ``#`` term word matches any number written in digits (``# جندي``: 3000 جندي).
 - A ``~word`` term word matches every word with the same root (:mod:`flows.text.stem`); roots are
-  computed only when the config has such a term.
+  computed only when the config has such a term, and only for words holding every letter of one
+  of the terms' roots.
 - Char spans of pieces are computed for evidence only.
 """
 
@@ -20,7 +21,7 @@ import collections
 import itertools
 
 from flows.text.normalize import TOKEN_RE
-from flows.text.stem import root
+from flows.text.stem import may_have_root, root
 from flows.match.model import (_Doc, _Entry, _HOLLOW, _Hit, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
                                _Sentence, _EMPTY, _sentence_bounds)
 from flows.match.words import _ARABIC_WORD_RE, _MAX_PREFIX, _MAX_SUFFIX, _MIN_STEM, _PREFIX_SET, _SUFFIX_SET
@@ -40,7 +41,9 @@ class _Scanner:
             return frozenset((exact,)) if exact is not None else _EMPTY
         # every (prefix, suffix) of PREFIXES x SUFFIXES around a stem of at least _MIN_STEM letters
         found: set[int] = set() if exact is None else {exact}  # =word: this very word
-        if self._has_roots:  # a ~word term: the word's root (cached with the word's analysis)
+        # a ~word term: the word's root (cached with the word's analysis), only for words that hold
+        # every letter of some term's root (the others cannot have it: ISRI only deletes letters)
+        if self._has_roots and may_have_root(tok, self._root_letters):
             k = keys.get("~" + root(tok))
             if k is not None:
                 found.add(k)
@@ -251,8 +254,9 @@ class _Scanner:
 
     # ----------------------------------------------------------------- evaluation
 
-    def _piece_spans(self, norm_line: str, start: int, end: int) -> list[tuple[int, int]]:
-        """Char spans (in the normalized line) of each piece of a sentence."""
+    def _piece_spans(self, norm_line: str, start: int, end: int, upto: int = -1) -> list[tuple[int, int]]:
+        """Char spans (in the normalized line) of each piece of a sentence; with ``upto`` >= 0, it may
+        stop once the spans of pieces 0..upto are known."""
         spans: list[tuple[int, int]] = []
         append = spans.append
         cache = self._span_cache
@@ -266,6 +270,8 @@ class _Scanner:
             for x, y in rel:
                 append((o + x, o + y))
             o += len(w)
+            if 0 <= upto < len(spans):
+                break
         return spans
 
     def clear_caches(self) -> None:
