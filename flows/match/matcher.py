@@ -12,7 +12,9 @@ Rules:
 
 from __future__ import annotations
 
+import hashlib
 import pathlib
+import threading
 
 from pydantic import ValidationError
 
@@ -28,6 +30,21 @@ from flows.match.scan import _Scanner
 from flows.match.schema import TopicsFile, VariantsFile
 from flows.match.zones import _zones
 from flows.text.normalize import normalize
+
+# Compiled matchers by (config folder, hash of its YAML files and of raqib's own knowledge file).
+_BUILT: dict[tuple[str, str], "Matcher"] = {}
+_BUILT_LOCK = threading.Lock()
+
+
+def _config_key(config_dir: pathlib.Path) -> tuple[str, str]:
+    digest = hashlib.sha256()
+    for path in [*sorted(config_dir.glob("*.yaml")), DEFAULT_KNOWLEDGE]:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        digest.update(str(path).encode() + b"\0" + data + b"\0")
+    return str(config_dir.resolve()), digest.hexdigest()
 
 __all__ = ["Matcher"]
 
@@ -60,7 +77,23 @@ class Matcher(_Scanner, _EvidenceBuilder):
 
     @classmethod
     def from_config_dir(cls, config_dir: pathlib.Path) -> "Matcher":
+        """The matcher of ``config_dir``. Compiled once per process for the same files (by content):
+        a command validates the config and then runs the cycle, each asking for it."""
         config_dir = pathlib.Path(config_dir)
+        key = _config_key(config_dir)
+        with _BUILT_LOCK:
+            hit = _BUILT.get(key)
+        if hit is not None:
+            return hit
+        built = cls._from_files(config_dir)
+        with _BUILT_LOCK:
+            if len(_BUILT) >= 4:
+                _BUILT.pop(next(iter(_BUILT)))
+            _BUILT[key] = built
+        return built
+
+    @classmethod
+    def _from_files(cls, config_dir: pathlib.Path) -> "Matcher":
         topics_path = config_dir / "topics.yaml"
         raw = _load_yaml(topics_path)
         try:
