@@ -38,9 +38,8 @@ Modules: :mod:`~flows.match.zones` (which lines count), :mod:`~flows.match.words
 
 from __future__ import annotations
 
-from flows.match.loading import iter_text_files
 from flows.match.matcher import Matcher
 from flows.match.results import Evidence, TopicMatch
 from flows.match.words import PREFIXES, SUFFIXES, word_key
 
-__all__ = ["Evidence", "TopicMatch", "Matcher", "word_key", "iter_text_files", "PREFIXES", "SUFFIXES"]
+__all__ = ["Evidence", "TopicMatch", "Matcher", "word_key", "PREFIXES", "SUFFIXES"]

@@ -10,7 +10,7 @@ Rules:
 from __future__ import annotations
 
 import pathlib
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -49,12 +49,3 @@ def _config_error(path: pathlib.Path, exc: ValidationError, raw: Any) -> ConfigE
     if more > 0:
         msg += f" (and {more} more error{'s' if more > 1 else ''})"
     return ConfigError(str(path), key or None, msg)
-
-
-def iter_text_files(paths: Iterable[pathlib.Path]) -> Iterable[pathlib.Path]:
-    """Files named directly, and the ``.txt`` files of directories (sorted)."""
-    for p in paths:
-        if p.is_dir():
-            yield from sorted(x for x in p.iterdir() if x.is_file() and x.suffix == ".txt")
-        else:
-            yield p
