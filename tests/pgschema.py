@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import uuid
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
+
+from flows.store.state import Store
 
 PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 
@@ -30,3 +33,21 @@ def pg_schema_url(prefix: str, reason: str = "set RAQIB_TEST_POSTGRES_URL to run
         with admin.begin() as c:
             c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@contextmanager
+def open_store(kind: str, tmp_path: Path, prefix: str, reason: str) -> Iterator[Store]:
+    """A migrated `Store` on a new SQLite file (``kind`` "sqlite") or in a new PostgreSQL schema."""
+    if kind == "sqlite":
+        store = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+        try:
+            yield store
+        finally:
+            store.close()
+        return
+    with pg_schema_url(prefix, reason) as url:
+        store = Store(url)
+        try:
+            yield store
+        finally:
+            store.close()

@@ -6,15 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from flows.errors import ConfigError
 from flows.store.dburl import check_driver, normalize
 from flows.store.state import Store
 from tests.conftest import ROOT
+from tests.pgschema import pg_schema_url
 
 PG_URL = os.environ.get("RAQIB_TEST_POSTGRES_URL")
 
@@ -58,15 +57,9 @@ def test_missing_psycopg_names_the_postgres_extra(tmp_path) -> None:  # noqa: AN
 
 @pytest.mark.postgres
 def test_a_postgres_url_as_copied_opens_the_state() -> None:
-    if not PG_URL:
-        pytest.skip("set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL tests")
-    schema = "t_dburl_" + uuid.uuid4().hex[:8]
-    admin = create_engine(PG_URL)
-    with admin.begin() as c:
-        c.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        copied = "postgres://" + PG_URL.split("://", 1)[1]  # what a provider's console shows
-        store = Store(f"{copied}?options=-csearch_path%3D{schema}")
+    with pg_schema_url("t_dburl") as url:
+        copied = "postgres://" + url.split("://", 1)[1]  # what a provider's console shows
+        store = Store(copied)
         try:
             assert store.url.startswith("postgresql+psycopg://")
             assert store.engine.dialect.name == "postgresql"
@@ -74,7 +67,3 @@ def test_a_postgres_url_as_copied_opens_the_state() -> None:
             assert feed.key == "f"
         finally:
             store.close()
-    finally:
-        with admin.begin() as c:
-            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from flows.alerts import feedback_links as fl
 from flows.config import FeedbackSettings
 from flows.store.feedback import FeedbackLog
 from flows.store.state import Store
+from tests.pgschema import pg_schema_url
 
 KEY = b"k" * 32
 
@@ -70,28 +69,17 @@ def test_a_url_judgment_and_bad_values(tmp_path: Path) -> None:
 
 @pytest.mark.postgres
 def test_feedback_on_postgres() -> None:
-    url = os.environ.get("RAQIB_TEST_POSTGRES_URL")
-    if not url:
-        pytest.skip("RAQIB_TEST_POSTGRES_URL is not set")
-    schema = "fb_" + uuid.uuid4().hex[:10]
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(url)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        store = Store(url + ("&" if "?" in url else "?") + f"options=-csearch_path%3D{schema}")
-        item = _item(store)
-        log = FeedbackLog(store)
-        assert log.record(item_id=item, topic="a", verdict="relevant", source="page") == "added"
-        assert log.record(item_id=item, topic="a", verdict="relevant", source="page") == "unchanged"
-        assert log.record(item_id=item, topic="a", verdict="not-relevant", source="page") == "replaced"
-        assert [j.verdict for j in log.judgments()] == ["not-relevant"]
-        store.close()
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+    with pg_schema_url("fb", "RAQIB_TEST_POSTGRES_URL is not set") as url:
+        store = Store(url)
+        try:
+            item = _item(store)
+            log = FeedbackLog(store)
+            assert log.record(item_id=item, topic="a", verdict="relevant", source="page") == "added"
+            assert log.record(item_id=item, topic="a", verdict="relevant", source="page") == "unchanged"
+            assert log.record(item_id=item, topic="a", verdict="not-relevant", source="page") == "replaced"
+            assert [j.verdict for j in log.judgments()] == ["not-relevant"]
+        finally:
+            store.close()
 
 
 def test_signed_link_round_trip_and_refusals() -> None:

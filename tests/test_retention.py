@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text, update
 
-from tests.pgschema import pg_schema_url
+from tests.pgschema import open_store
 from flows import pipeline
 from flows.config import load_config
 from flows.replay.httpserve import Route, StaticServer
@@ -24,15 +24,8 @@ BODY = "نص المقال الطويل عن الاجتماع الوزاري. " *
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    with open_store(request.param, tmp_path, "t_ret", "set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL retention tests") as s:
         yield s
-        s.close()
-        return
-    with pg_schema_url("t_ret", "set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL retention tests") as url:
-        s = Store(url)
-        yield s
-        s.close()
 
 
 def _item(store: Store, feed_id: int, key: str, *, days_ago: float, state: str = "done",

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from tests.pgschema import pg_schema_url
+from tests.pgschema import open_store
 from flows.store.state import MIGRATIONS, Store
 
 
@@ -16,15 +16,8 @@ def _stores(tmp_path: Path):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path):
-    if request.param == "sqlite":
-        s = Store(f"sqlite:///{tmp_path / 'raqib.db'}")
+    with open_store(request.param, tmp_path, "t", "set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL state tests") as s:
         yield s
-        s.close()
-        return
-    with pg_schema_url("t", "set RAQIB_TEST_POSTGRES_URL to run the PostgreSQL state tests") as url:
-        s = Store(url)
-        yield s
-        s.close()
 
 
 def test_migrations_are_versioned_and_idempotent(store: Store) -> None:
