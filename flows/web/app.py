@@ -23,7 +23,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Awaitable, Callable
 from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -203,13 +203,16 @@ def build_app(archive: Archive) -> Starlette:
         return _message("شكراً، سُجّل تقييمك", f"{VERDICT_NAMES[signed.verdict]}: "
                         + "، ".join(archive.names.get(t, t) for t in signed.topics))
 
-    async def feedback_post(request: Request) -> Response:
-        if _cross_site(request):
-            return _refused("cross-site request")
-        form = await _form(request)
-        if form is None:
-            return _refused("not a form")
-        return await run_in_threadpool(record, form)
+    def form_post(handle: Callable[[dict[str, str]], Response]) -> Callable[[Request], Awaitable[Response]]:
+        """A POST endpoint: same-site requests with a form only, handled off the event loop."""
+        async def endpoint(request: Request) -> Response:
+            if _cross_site(request):
+                return _refused("cross-site request")
+            form = await _form(request)
+            if form is None:
+                return _refused("not a form")
+            return await run_in_threadpool(handle, form)
+        return endpoint
 
     def report_missed(form: dict[str, str]) -> Response:
         try:
@@ -225,18 +228,11 @@ def build_app(archive: Archive) -> Starlette:
             return _message("لم يُسجَّل الخبر الفائت", str(err), 400, "refused")
         return _message("شكراً، سُجّل الخبر الفائت", f"{got.title or got.url} — {archive.names.get(form['topic'])}")
 
-    async def missed_post(request: Request) -> Response:
-        if _cross_site(request):
-            return _refused("cross-site request")
-        form = await _form(request)
-        if form is None:
-            return _refused("not a form")
-        return await run_in_threadpool(report_missed, form)
 
     return Starlette(routes=[
         Route("/", index), Route("/archive.css", css),
-        Route("/feedback", feedback_get, methods=["GET"]), Route("/feedback", feedback_post, methods=["POST"]),
-        Route("/missed", missed_post, methods=["POST"]),
+        Route("/feedback", feedback_get, methods=["GET"]), Route("/feedback", form_post(record), methods=["POST"]),
+        Route("/missed", form_post(report_missed), methods=["POST"]),
     ])
 
 
