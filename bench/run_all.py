@@ -60,9 +60,11 @@ def _child(mode: str, payload: dict, timeout: float = 900, profile: bool = False
     if profile:
         cmd.insert(-3, "--profile")
     if pyspy:  # sample the child with py-spy (folded stacks), if py-spy is installed next to python
+        # "*.main.*": the main process alone, only threads holding the GIL (what its Python burns;
+        # threads waiting on a socket are not counted); else every process, busy or waiting.
+        who = ["--gil"] if ".main." in pyspy else ["--subprocesses"]
         cmd = [str(Path(PY).parent / "py-spy"), "record", "--format", "raw", "--rate", "200", "--nonblocking",
-               "--subprocesses",
-               "-o", str(RESULTS / pyspy), "--", *cmd]
+               *who, "-o", str(RESULTS / pyspy), "--", *cmd]
     res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
     if res.returncode != 0:
         raise RuntimeError(f"child {mode} failed:\n{res.stderr[-4000:]}")
@@ -144,20 +146,23 @@ def child_cycle(p: dict, profile: bool) -> dict:
         prof = cProfile.Profile()
         prof.enable()
     cpu0 = os.times()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     with make_client(cfg.settings.limits, "raqib-bench") as client:
         outcomes = pipeline.poll_all(store, cfg, client, log, feeds=feeds)
-        t1 = time.perf_counter()
+        t1, c1 = time.perf_counter(), time.process_time()
         report = pipeline.process_pending(store, cfg, client, matcher, log, guard=make_guard([p["host"]]))
-        t2 = time.perf_counter()
+        t2, c2 = time.perf_counter(), time.process_time()
     sent, failed = pipeline.deliver_due(store, cfg, log)
     t3 = time.perf_counter()
     cpu1 = os.times()
+    c3 = time.process_time()
     if prof is not None:
         prof.disable()
         prof.dump_stats(p["profile_out"])
     store.close()
     return {"seconds": t3 - t0, "poll": t1 - t0, "process": t2 - t1, "deliver": t3 - t2,
+            # CPU seconds of this process in each stage (the extraction processes' are apart)
+            "cpu_main_poll": c1 - c0, "cpu_main_process": c2 - c1, "cpu_main_deliver": c3 - c2,
             "new": sum(o.new_items for o in outcomes), "processed": report.processed,
             "duplicates": report.duplicates, "same_story": report.same_story,
             "page_failures": report.page_failures, "alerts": len(report.alerts), "sent": sent, "failed": failed,
@@ -510,6 +515,8 @@ def main() -> None:
     ap.add_argument("--profile", action="store_true", help="cProfile the 1,000-article cycle")
     ap.add_argument("--pyspy", action="store_true", help="py-spy the 1,000-article cycle and its workers "
                                                          "(folded stacks in bench/results/cycle.pyspy.txt)")
+    ap.add_argument("--pyspy-main", action="store_true", help="py-spy the 1,000-article cycle's main process, "
+                    "threads holding the GIL only (bench/results/cycle.main.pyspy.txt; summary: bench/pyspy_top.py)")
     ap.add_argument("--only", default="", help="comma-separated rows to run: throughput, scaling, history, idle, "
                                                    "start, latency, matcher (default: all)")
     ap.add_argument("--child", nargs=2, metavar=("MODE", "JSON"), help=argparse.SUPPRESS)
@@ -542,7 +549,8 @@ def main() -> None:
             bare_before = bare_extraction(pages)
             del corpus_pages
             big = run_cycle_bench(1000, 20, tmp, profile=args.profile,
-                                  pyspy="cycle.pyspy.txt" if args.pyspy else None)
+                                  pyspy="cycle.pyspy.txt" if args.pyspy else
+                                  "cycle.main.pyspy.txt" if args.pyspy_main else None)
             bare_after = bare_extraction(pages)
             bare = (bare_before + bare_after) / 2
             bare1 = bare_extraction(pages[:300], workers=1)
