@@ -310,16 +310,17 @@ class Store(OutboxQueries, ReportQueries, FinishQueries):
 
     def add_items(self, feed_id: int, entries: Sequence[dict[str, Any]], state: str = "pending") -> int:
         """Insert new entries (ignoring ones already there); returns how many were new."""
+        if not entries:
+            return 0
         now = utcnow()
-        added = 0
+        rows = [{"feed_id": feed_id, "key": e["key"], "link": e.get("link"), "title": e.get("title"),
+                 "summary": e.get("summary"), "published_at": e.get("published"), "polled_at": now,
+                 "state": e.get("state", state), "attempts": 0} for e in entries]
         with self.engine.begin() as conn:
-            for e in entries:
-                added += self._insert_ignore(conn, items, {
-                    "feed_id": feed_id, "key": e["key"], "link": e.get("link"), "title": e.get("title"),
-                    "summary": e.get("summary"), "published_at": e.get("published"), "polled_at": now,
-                    "state": e.get("state", state), "attempts": 0,
-                })
-        return added
+            # One statement over the rows (SQLAlchemy batches them into multi-row INSERTs); a row
+            # already there returns no id, so the ids returned are the new rows.
+            stmt = self._insert_ignore_stmt(conn, items).returning(items.c.id)
+            return len(conn.execute(stmt, rows).all())
 
     def pending_items(self, limit: int = 10_000) -> list[PendingItem]:
         q = (select(items, feeds.c.name.label("feed_name"), feeds.c.url.label("feed_url"))
