@@ -7,7 +7,8 @@ Rules:
 - entries older than `max_age_hours` are recorded as `old` and never alerted (replay ignores age);
 - at most `max_entries_per_feed` new entries are taken per feed and cycle; when more were left,
   the feed's validators are cleared so the next poll reads them;
-- processing pending items (fetch, extract, match, store) lives in `flows.process`, with its rules;
+- processing pending items (fetch, extract, match, store) lives in `flows.process`, with its rules,
+  and delivering the outbox in `flows.alerts.deliver`;
 - every alert and its outbox rows are written before anything is sent; a row is marked sent
   only when apprise reports success, else it is retried with backoff until it is dead.
 
@@ -17,7 +18,6 @@ the Prefect flows in `flows.ingest` only wire them and tests can run them withou
 
 from __future__ import annotations
 
-import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -28,10 +28,7 @@ import httpx
 from flows import failpoints
 from flows.config import Config, FeedConfig
 from flows.sources.fetch import FetchError
-from flows.alerts.stories import earlier_alert_text
-from flows.alerts.names import display_name
-from flows.alerts.feedback_links import alert_links
-from flows.alerts.notify import AlertMessage, TopicEvidence, render, send
+from flows.alerts.deliver import deliver_due  # noqa: F401  (re-exported)
 from flows.outcomes import AlertRecord, CycleReport, FeedOutcome  # noqa: F401  (re-exported)
 from flows.process import PAGE_ATTEMPTS, process_pending  # noqa: F401  (re-exported)
 from flows.sources.guard import Guard
@@ -134,47 +131,3 @@ def poll_all(store: Store, cfg: Config, client: httpx.Client, log: logging.Logge
             f.result()
     failpoints.hit("after_poll")
     return [done[r.id] for r in rows if r.id in done]
-
-
-# -- deliver ------------------------------------------------------------------------------
-
-def deliver_due(store: Store, cfg: Config, log: logging.Logger,
-                failures: dict[str, int] | None = None, owner: str | None = None) -> tuple[int, int]:
-    """Send every due outbox row; returns (sent, failed). ``failures`` collects failures per channel.
-
-    A row is sent only by the worker whose conditional claim (`Store.claim_delivery`) won it."""
-    me = owner or worker_id()
-    channels = {c.name: c for c in cfg.channels}
-    sent = failed = 0
-    for row in store.due_deliveries():
-        channel = channels.get(row["channel"])
-        if channel is None:
-            log.warning("outbox row %d names channel %r, which is no longer configured", row["id"], row["channel"])
-            continue
-        if not store.claim_delivery(row["id"], me, cfg.settings.polling.lease_seconds):
-            continue  # another worker is sending it, or has sent it
-        found = store.alerts_for_item(row["item_id"])
-        wanted = [t for t in json.loads(row["topics"]) if t in found]
-        msg = AlertMessage(
-            title=row["title"] or row["link"] or "",
-            url=row["link"] or "",
-            outlets=store.story_outlets(row["story_id"] or row["item_id"]),
-            published=row["published_at"].strftime("%Y-%m-%d %H:%M UTC") if row["published_at"] else None,
-            topics=[TopicEvidence(t, display_name(cfg.config_dir, t, channel.language, found[t]["name"]),
-                                  found[t]["evidence"]) for t in wanted],
-            update_of=earlier_alert_text(store.earlier_alert(row["item_id"])),
-            feedback=alert_links(cfg.settings.feedback, row["item_id"], wanted),
-        )
-        ok = send(channel, render(msg, channel.format, channel.language))
-        if ok:
-            failpoints.hit("after_send")  # the one window: accepted by the channel, not yet recorded
-            store.mark_sent(row["id"])
-            sent += 1
-            failpoints.hit("between_sends")
-        else:
-            status = store.mark_failed(row["id"], "apprise reported failure", cfg.settings.max_delivery_attempts)
-            failed += 1
-            if failures is not None:
-                failures[channel.name] = failures.get(channel.name, 0) + 1
-            log.warning("delivery failed channel=%s item=%r status=%s", channel.name, msg.title, status)
-    return sent, failed
