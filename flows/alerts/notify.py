@@ -16,6 +16,7 @@ Rules:
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
@@ -40,6 +41,7 @@ _TEMPLATES = Environment(
     autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
     trim_blocks=False,
     keep_trailing_newline=True,
+    auto_reload=False,  # the templates ship with the package: no stat() of them per message
 )
 _TEMPLATES.filters.update(FILTERS)
 
@@ -90,6 +92,12 @@ class Rendered:
     body_format: str  # apprise.NotifyFormat value
 
 
+@functools.lru_cache(maxsize=1024)
+def _alternation(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    """One compiled alternation per set of phrases (messages of a topic mark the same ones)."""
+    return re.compile("|".join(re.escape(p) for p in phrases))
+
+
 def _highlight(sentence: str, phrases: list[str]) -> Markup:
     """HTML-escape the sentence and wrap each matched phrase in <mark>, in one pass.
 
@@ -101,7 +109,7 @@ def _highlight(sentence: str, phrases: list[str]) -> Markup:
     wanted = sorted({p for p in phrases if p and p in sentence}, key=len, reverse=True)
     if not wanted:
         return Markup(html.escape(sentence))
-    pattern = re.compile("|".join(re.escape(p) for p in wanted))
+    pattern = _alternation(tuple(wanted))
     out: list[str] = []
     last = 0
     for m in pattern.finditer(sentence):
