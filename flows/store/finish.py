@@ -19,6 +19,13 @@ from sqlalchemy.engine import Connection, Engine
 from flows.store.schema import alerts, item_texts, items, outbox, utcnow
 
 
+# Asked for every few items: built once. The hash index alone: with an ORDER BY or a condition
+# on the state, SQLite walks the items in id order or by state instead (~130 ms a query on
+# 100,000 items).
+_HASHES_SEEN = (select(items.c.content_hash, items.c.id, items.c.story_id, items.c.state)
+                .where(items.c.content_hash.in_(bindparam("hashes", expanding=True))))
+
+
 @dataclass
 class ItemOutcome:
     """What processing decided for one item: written by `Store.finish_items`."""
@@ -54,11 +61,7 @@ class FinishQueries:
         excluded = set(exclude_items)
         with self.engine.connect() as conn:
             for i in range(0, len(wanted), 500):
-                # The hash index alone: with an ORDER BY or a condition on the state, SQLite walks
-                # the items in id order or by state instead (~130 ms a query on 100,000 items).
-                q = (select(items.c.content_hash, items.c.id, items.c.story_id, items.c.state)
-                     .where(items.c.content_hash.in_(wanted[i:i + 500])))
-                for digest, item_id, story_id, state in conn.execute(q):
+                for digest, item_id, story_id, state in conn.execute(_HASHES_SEEN, {"hashes": wanted[i:i + 500]}):
                     if state not in ("done", "duplicate") or item_id in excluded:
                         continue
                     if digest not in first or item_id < first[digest][0]:

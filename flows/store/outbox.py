@@ -12,10 +12,15 @@ import json
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Engine
 
 from flows.store.schema import alerts, feeds, items, outbox, utcnow
+
+
+# Run once per message: built once.
+_MARK_SENT = update(outbox).where(outbox.c.id == bindparam("b_id")).values(
+    status="sent", sent_at=bindparam("b_at"), last_error=None, attempts=outbox.c.attempts + 1)
 
 
 class OutboxQueries:
@@ -86,8 +91,7 @@ class OutboxQueries:
 
     def mark_sent(self, outbox_id: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(outbox).where(outbox.c.id == outbox_id).values(
-                status="sent", sent_at=utcnow(), last_error=None, attempts=outbox.c.attempts + 1))
+            conn.execute(_MARK_SENT, {"b_id": outbox_id, "b_at": utcnow()})
 
     def mark_failed(self, outbox_id: int, reason: str, max_attempts: int) -> str:
         """Count a failed send; backoff doubles from 1 minute; dead after ``max_attempts``."""

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import (
-    Table, and_, create_engine, event, func, or_, select, text, update,
+    Table, and_, bindparam, create_engine, event, func, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from flows.store.finish import FinishQueries, ItemOutcome  # noqa: F401  (ItemOutcome re-exported)
@@ -83,6 +83,16 @@ class PendingItem:
     published_at: datetime | None
     polled_at: datetime
     attempts: int
+
+
+# Run once per message: built once (building a statement cost as much as running it).
+_CLAIM_DELIVERY = update(outbox).where(
+    outbox.c.id == bindparam("b_id"),
+    or_(and_(outbox.c.status == "pending",
+             or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= bindparam("b_now"))),
+        and_(outbox.c.status == "sending",
+             or_(outbox.c.claim_until.is_(None), outbox.c.claim_until < bindparam("b_now")))),
+).values(status="sending", claimed_by=bindparam("b_owner"), claim_until=bindparam("b_until"))
 
 
 class Store(OutboxQueries, ReportQueries, FinishQueries):
@@ -241,13 +251,9 @@ class Store(OutboxQueries, ReportQueries, FinishQueries):
         Claimable: a due `pending` row, or a `sending` row whose claim expired (its worker died
         between claiming and recording the outcome: the one at-least-once window)."""
         now = utcnow()
-        due = or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
-        expired = or_(outbox.c.claim_until.is_(None), outbox.c.claim_until < now)
         with self.engine.begin() as conn:
-            res = conn.execute(update(outbox).where(
-                outbox.c.id == outbox_id,
-                or_(and_(outbox.c.status == "pending", due), and_(outbox.c.status == "sending", expired)),
-            ).values(status="sending", claimed_by=owner, claim_until=now + timedelta(seconds=lease_seconds)))
+            res = conn.execute(_CLAIM_DELIVERY, {"b_id": outbox_id, "b_now": now, "b_owner": owner,
+                                                 "b_until": now + timedelta(seconds=lease_seconds)})
             return res.rowcount == 1
 
     def record_poll_success(self, feed_id: int, status: str, etag: str | None, last_modified: str | None,
