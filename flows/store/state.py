@@ -17,6 +17,7 @@ read-side reports in `flows.store.reports` (mixed into `Store`).
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import (
-    Table, and_, bindparam, create_engine, event, func, or_, select, text, update,
+    DateTime, Float, Table, and_, bindparam, create_engine, event, func, or_, select, text, update,
 )
 from sqlalchemy.engine import Connection, Engine
 from flows.store.finish import FinishQueries, ItemOutcome  # noqa: F401  (ItemOutcome re-exported)
@@ -93,6 +94,35 @@ _CLAIM_DELIVERY = update(outbox).where(
         and_(outbox.c.status == "sending",
              or_(outbox.c.claim_until.is_(None), outbox.c.claim_until < bindparam("b_now")))),
 ).values(status="sending", claimed_by=bindparam("b_owner"), claim_until=bindparam("b_until"))
+
+
+# Run once per feed polled: built once.
+_FEED_ERRORS = select(feeds.c.consecutive_errors).where(feeds.c.id == bindparam("b_id"))
+_POLL_SUCCESS = update(feeds).where(feeds.c.id == bindparam("b_id")).values(
+    etag=bindparam("b_etag"), last_modified=bindparam("b_lm"), body_hash=bindparam("b_hash"),
+    last_polled_at=bindparam("b_now"), last_success_at=bindparam("b_now"), last_status=bindparam("b_status"),
+    last_error=None, consecutive_errors=0, dead=False, next_poll_at=bindparam("b_next", type_=DateTime),
+    lease_owner=None, lease_until=None,
+    # no interval given: the feed keeps the one it had
+    poll_interval_s=func.coalesce(bindparam("b_interval", type_=Float), feeds.c.poll_interval_s))
+
+
+_CLAIMED_ITEMS = (select(items, feeds.c.name.label("feed_name"), feeds.c.url.label("feed_url"))
+                  .join(feeds, feeds.c.id == items.c.feed_id)
+                  .where(items.c.id.in_(bindparam("b_ids", expanding=True))).order_by(items.c.id))
+
+
+@functools.lru_cache(maxsize=4)
+def _claim_items_stmt(dialect: str) -> Any:
+    """The conditional UPDATE that claims pending items, built once per dialect (see the claims
+    comment in `Store`): PostgreSQL picks them FOR UPDATE SKIP LOCKED."""
+    free = or_(items.c.claim_until.is_(None), items.c.claim_until < bindparam("b_now"))
+    pick = (select(items.c.id).where(items.c.state == "pending", items.c.id > bindparam("b_after"), free)
+            .order_by(items.c.id).limit(bindparam("b_limit")))
+    if dialect == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    return (update(items).where(items.c.id.in_(pick.scalar_subquery()), items.c.state == "pending", free)
+            .values(claimed_by=bindparam("b_owner"), claim_until=bindparam("b_until")).returning(items.c.id))
 
 
 class Store(OutboxQueries, ReportQueries, FinishQueries):
@@ -227,23 +257,15 @@ class Store(OutboxQueries, ReportQueries, FinishQueries):
         A run moves ``after_id`` past what it claimed, so an item that failed in this run (and was
         released) waits for the next run instead of being retried at once."""
         now = utcnow()
-        free = or_(items.c.claim_until.is_(None), items.c.claim_until < now)
-        pick = (select(items.c.id).where(items.c.state == "pending", items.c.id > after_id, free)
-                .order_by(items.c.id).limit(limit))
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                pick = pick.with_for_update(skip_locked=True)
-            ids = list(conn.execute(
-                update(items).where(items.c.id.in_(pick.scalar_subquery()), items.c.state == "pending", free)
-                .values(claimed_by=owner, claim_until=now + timedelta(seconds=lease_seconds))
-                .returning(items.c.id)).scalars())
+            ids = list(conn.execute(_claim_items_stmt(conn.dialect.name), {
+                "b_now": now, "b_after": after_id, "b_limit": limit, "b_owner": owner,
+                "b_until": now + timedelta(seconds=lease_seconds)}).scalars())
             if not ids:
                 return []
-            q = (select(items, feeds.c.name.label("feed_name"), feeds.c.url.label("feed_url"))
-                 .join(feeds, feeds.c.id == items.c.feed_id).where(items.c.id.in_(ids)).order_by(items.c.id))
             return [PendingItem(r["id"], r["feed_id"], r["feed_name"] or r["feed_url"], r["link"], r["title"] or "",
                                 r["summary"] or "", r["published_at"], r["polled_at"], r["attempts"])
-                    for r in conn.execute(q).mappings()]
+                    for r in conn.execute(_CLAIMED_ITEMS, {"b_ids": ids}).mappings()]
 
     def claim_delivery(self, outbox_id: int, owner: str, lease_seconds: float) -> bool:
         """Mark an outbox row `sending` for ``owner``; False when another worker has it (or sent it).
@@ -261,13 +283,11 @@ class Store(OutboxQueries, ReportQueries, FinishQueries):
                             interval_s: float | None = None) -> bool:
         """Record a good poll and release the feed's lease; True if the feed had been failing."""
         now = utcnow()
-        extra = {} if interval_s is None else {"poll_interval_s": interval_s}
         with self.engine.begin() as conn:
-            before = conn.execute(select(feeds.c.consecutive_errors).where(feeds.c.id == feed_id)).scalar() or 0
-            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(
-                etag=etag, last_modified=last_modified, body_hash=body_hash, last_polled_at=now,
-                last_success_at=now, last_status=status, last_error=None, consecutive_errors=0, dead=False,
-                next_poll_at=next_poll_at, lease_owner=None, lease_until=None, **extra))
+            before = conn.execute(_FEED_ERRORS, {"b_id": feed_id}).scalar() or 0
+            conn.execute(_POLL_SUCCESS, {"b_id": feed_id, "b_etag": etag, "b_lm": last_modified, "b_hash": body_hash,
+                                         "b_now": now, "b_status": status, "b_next": next_poll_at,
+                                         "b_interval": interval_s})
         return before > 0
 
     def record_poll_failure(self, feed_id: int, reason: str,
