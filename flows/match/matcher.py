@@ -64,6 +64,9 @@ class Matcher(_Scanner, _EvidenceBuilder):
         self._span_cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self._text_word_cache: dict[str, tuple[_Entry, ...]] = {}
         self._entries: dict[frozenset[int], _Entry] = {}
+        # (trie nodes, keys of a piece) -> _Scanner._step of them, for terms of three words or more
+        self._steps: dict[tuple[tuple[_Node, ...], frozenset[int]], tuple] = {}
+        self._n_steps = 0  # memoized steps (bounds the memory with the caches)
         # term id -> rules using it in a group: lets match() look only at rules with hits
         index: dict[int, set[tuple[int, int]]] = {}
         for ti, t in enumerate(topics):

@@ -22,7 +22,7 @@ import itertools
 
 from flows.text.normalize import TOKEN_RE
 from flows.text.stem import may_have_root, root
-from flows.match.model import (_Doc, _Entry, _HOLLOW, _Hit, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
+from flows.match.model import (_Doc, _Entry, _HOLLOW, _Hit, _Node, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
                                _Sentence, _EMPTY, _sentence_bounds)
 from flows.match.words import _ARABIC_WORD_RE, _MAX_PREFIX, _MAX_SUFFIX, _MIN_STEM, _PREFIX_SET, _SUFFIX_SET
 
@@ -149,16 +149,33 @@ class _Scanner:
         return out
 
     def _entry(self, piece: frozenset[int]) -> _Entry:
-        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, children, keys
-        of the children) of the trie nodes the piece starts, one per key of the piece at the root."""
+        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, steps, node) of
+        the trie nodes the piece starts, one per key of the piece at the root; steps (None for a
+        node without children) memoizes _step((node,), keys of the next piece) by those keys."""
         if not piece:
             return ()
         starts = []
         for k in piece:
             node = self._root.get(k)
             if node is not None:
-                starts.append((node.ends, node.children or None, node.children.keys()))
+                starts.append((node.ends, {} if node.children else None, (node,)))
         return (piece, tuple(starts))
+
+    @staticmethod
+    def _step(state: tuple[_Node, ...], keys: frozenset[int]) -> tuple:
+        """One step of the trie walk: from the nodes ``state`` along every key of a piece, (the terms
+        ending there, once per node reached, and the nodes that go on), or () when it reaches none."""
+        ends: list[int] = []
+        deeper: list[_Node] = []
+        for node in state:
+            ch = node.children
+            for k in keys:
+                nxt = ch.get(k)
+                if nxt is not None:
+                    ends.extend(nxt.ends)
+                    if nxt.children:
+                        deeper.append(nxt)
+        return (tuple(ends), tuple(deeper)) if ends or deeper else ()
 
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
         """lines: (line index, zone, normalized text). Returns sentences and term hits.
@@ -167,13 +184,14 @@ class _Scanner:
         which keeps one free position between sentences (sentences never touch in word windows).
         """
         doc = _Doc()
-        if len(self._cache) > 300_000 or len(self._text_word_cache) > 300_000:
+        if len(self._cache) > 300_000 or len(self._text_word_cache) > 300_000 or self._n_steps > 300_000:
             self.clear_caches()  # bounded memory on a long-running worker
         wcache = self._text_word_cache
         wget = wcache.__getitem__
         chain = itertools.chain.from_iterable
         compress = itertools.compress
         hits: dict[int, list[_Hit]] = collections.defaultdict(list)
+        steps = self._steps
         sentences = doc.sentences
         gpos = 0
         for para, (li, zone, text) in enumerate(lines):
@@ -211,38 +229,46 @@ class _Scanner:
                     sent_start = i + 1
                     continue
                 g = base + i - shift
-                for ends, children, ckeys in e[1]:
+                for ends, memo, state in e[1]:
                     if ends:
                         h = (g, g, sid, para)
                         for term in ends:
                             hits[term].append(h)
-                    if children is None or i == last:
+                    if memo is None or i == last:
                         continue
                     nxt = line[i + 1]
-                    if not nxt or ckeys.isdisjoint(nxt[0]):
-                        continue  # the common case: the next word continues no term (one C-level test)
-                    # longer terms: follow the trie one entry at a time (a sentence end has no key)
-                    level = (children,)
+                    if not nxt:
+                        continue
+                    # longer terms: one memoized step per following piece (the common case: the
+                    # next word continues no term, one dict look-up)
+                    keys = nxt[0]
+                    step = memo.get(keys)
+                    if step is None:
+                        step = memo[keys] = self._step(state, keys)
+                        self._n_steps += 1
+                    if not step:
+                        continue
+                    ends, state = step
                     j = i + 1
                     while True:
+                        if ends:
+                            h = (g, base + j - shift, sid, para)
+                            for term in ends:
+                                hits[term].append(h)
+                        if not state or j == last:
+                            break
+                        j += 1
                         nxt = line[j]
                         if not nxt:
                             break
-                        deeper = []
-                        for ch in level:
-                            for k in nxt[0]:
-                                node = ch.get(k)
-                                if node is not None:
-                                    if node.ends:
-                                        h = (g, base + j - shift, sid, para)
-                                        for term in node.ends:
-                                            hits[term].append(h)
-                                    if node.children:
-                                        deeper.append(node.children)
-                        if not deeper or j == last:
+                        k = (state, nxt[0])
+                        step = steps.get(k)
+                        if step is None:
+                            step = steps[k] = self._step(*k)
+                            self._n_steps += 1
+                        if not step:
                             break
-                        level = deeper
-                        j += 1
+                        ends, state = step
             if n > sent_start:
                 sentences.append(_Sentence(li, nth, text, zone, first, para))
                 gpos = base + n - shift + 1
@@ -281,3 +307,5 @@ class _Scanner:
         self._span_cache.clear()
         self._text_word_cache.clear()
         self._entries.clear()
+        self._steps.clear()
+        self._n_steps = 0
