@@ -23,7 +23,7 @@ from flows.match.compiler import _Compiler
 from flows.match.knowledge import DEFAULT_KNOWLEDGE, load_knowledge
 from flows.match.evidence import _EvidenceBuilder
 from flows.match.loading import _config_error, _load_yaml
-from flows.match.model import _Entry, _Node, _Topic
+from flows.match.model import _Entry, _Node, _Rule, _Topic
 from flows.match.results import Evidence, TopicMatch
 from flows.match.rules import _Firing, _eval_rule
 from flows.match.scan import _Scanner
@@ -67,14 +67,19 @@ class Matcher(_Scanner, _EvidenceBuilder):
         # (trie nodes, keys of a piece) -> _Scanner._step of them, for terms of three words or more
         self._steps: dict[tuple[tuple[_Node, ...], frozenset[int]], tuple] = {}
         self._n_steps = 0  # memoized steps (bounds the memory with the caches)
-        # term id -> rules using it in a group: lets match() look only at rules with hits
-        index: dict[int, set[tuple[int, int]]] = {}
-        for ti, t in enumerate(topics):
-            for ri, r in enumerate(t.rules):
-                for g in r.groups:
-                    for term in g.terms:
-                        index.setdefault(term, set()).add((ti, ri))
-        self._rule_index = {k: tuple(sorted(v)) for k, v in index.items()}
+        # every rule in (topic, rule) order: (topic index, rule, number of its sig: rules alike share it)
+        sig_no: dict[tuple, int] = {}
+        self._flat_rules: list[tuple[int, _Rule, int]] = [
+            (ti, r, sig_no.setdefault(r.sig, len(sig_no))) for ti, t in enumerate(topics) for r in t.rules]
+        # term id -> numbers (in _flat_rules) of the rules using it in a group: lets match() look
+        # only at rules with hits
+        index: dict[int, set[int]] = {}
+        for n, (_, r, _) in enumerate(self._flat_rules):
+            for g in r.groups:
+                for term in g.terms:
+                    index.setdefault(term, set()).add(n)
+        self._rule_index = {k: frozenset(v) for k, v in index.items()}
+        self._group_terms = frozenset(index)
 
     # ----------------------------------------------------------------- loading
 
@@ -180,40 +185,45 @@ class Matcher(_Scanner, _EvidenceBuilder):
         doc = self._scan(counted)
         if not doc.hits:
             return []
-        candidates: set[tuple[int, int]] = set()
-        for term in doc.hits:
-            candidates.update(self._rule_index.get(term, ()))
+        index = self._rule_index
+        candidates = set().union(*map(index.__getitem__, doc.hit_terms & self._group_terms))
         if not candidates:
             return []
-        by_topic: dict[int, list[int]] = {}
-        for ti, ri in candidates:
-            by_topic.setdefault(ti, []).append(ri)
         out: list[TopicMatch] = []
         title_line = (title or "").strip()
         mapped: dict[int, tuple[str, list[int]]] = {}
         spans_of: dict[int, tuple[list[tuple[int, int]], bool]] = {}
         bounds_of: dict[int, list[tuple[int, int]]] = {}
-        fired_by_sig: dict[tuple, list[_Firing]] = {}  # rules alike (across topics) fire alike
-        evidence_of: dict[tuple, tuple[Evidence, ...]] = {}
-        for ti in sorted(by_topic):
-            topic = self._topics[ti]
-            score = 0.0
-            firings: list[_Firing] = []
-            sigs = []
-            for ri in sorted(by_topic[ti]):
-                rule = topic.rules[ri]
-                fired = fired_by_sig.get(rule.sig)
-                if fired is None:
-                    fired = fired_by_sig[rule.sig] = _eval_rule(rule, doc)
-                if fired:
-                    score += rule.weight
-                    firings.extend(fired)
-                    sigs.append(rule.sig)
-            if score >= topic.threshold - 1e-9:
-                key = tuple(sigs)
-                ev = evidence_of.get(key)
-                if ev is None:
-                    ev = evidence_of[key] = self._evidence(firings, doc, orig_lines, title_line, mapped,
-                                                           spans_of, bounds_of)
-                out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
+        fired_by_sig: dict[int, list[_Firing]] = {}  # rules alike (across topics) fire alike
+        evidence_of: dict[tuple[int, ...], tuple[Evidence, ...]] = {}
+        flat = self._flat_rules
+        topics = self._topics
+        cur = -1  # the topic whose rules are being summed
+        score = 0.0
+        firings: list[_Firing] = []
+        sigs: list[int] = []
+        for n in [*sorted(candidates), -1]:  # -1: past the last topic
+            ti, rule, sig = flat[n] if n >= 0 else (-1, None, -1)
+            if ti != cur:
+                if cur >= 0 and score >= topics[cur].threshold - 1e-9:
+                    topic = topics[cur]
+                    key = tuple(sigs)
+                    ev = evidence_of.get(key)
+                    if ev is None:
+                        ev = evidence_of[key] = self._evidence(firings, doc, orig_lines, title_line, mapped,
+                                                               spans_of, bounds_of)
+                    out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
+                if rule is None:
+                    break
+                cur = ti
+                score = 0.0
+                firings = []
+                sigs = []
+            fired = fired_by_sig.get(sig)
+            if fired is None:
+                fired = fired_by_sig[sig] = _eval_rule(rule, doc)
+            if fired:
+                score += rule.weight
+                firings.extend(fired)
+                sigs.append(sig)
         return out
