@@ -149,3 +149,24 @@ def test_memoized_trie_steps_find_every_hit(matcher: Matcher, texts: list[str]) 
         got = matcher._scan(lines).hits
         want = _hits_plain(matcher, lines)
         assert {t: sorted(h) for t, h in got.items()} == {t: sorted(h) for t, h in want.items()}
+
+
+# ----------------------------------------------------------------- rule prefilter
+
+
+def test_prefilter_never_drops_a_rule_that_fires(matcher: Matcher, texts: list[str]) -> None:
+    """_live_rules keeps every rule whose evaluation fires (and the topics come out the same)."""
+    from flows.match.rules import _eval_rule
+
+    dropped = kept = 0
+    for text in texts:
+        nl = normalize(text).split("\n")
+        doc = matcher._scan([(i, z, nl[i]) for i, z in zmod._zones(nl)])
+        live = set(matcher._live_rules(doc.hit_terms))
+        for n, (_, rule, _) in enumerate(matcher._flat_rules):
+            if n in live:
+                kept += 1
+            else:
+                dropped += 1
+                assert not _eval_rule(rule, doc), (rule.id, text[:80])
+    assert dropped > kept > 0  # it does drop rules, and keeps some

@@ -80,6 +80,16 @@ class Matcher(_Scanner, _EvidenceBuilder):
                     index.setdefault(term, set()).add(n)
         self._rule_index = {k: frozenset(v) for k, v in index.items()}
         self._group_terms = frozenset(index)
+        # prefilter: a rule fires only if each of its groups has a hit term (_eval_rule's first
+        # test); groups are numbered by their term sets, a rule needs the numbers of its groups
+        set_no: dict[frozenset[int], int] = {}
+        self._rule_needs = [frozenset(set_no.setdefault(g.terms, len(set_no)) for g in r.groups)
+                            for _, r, _ in self._flat_rules]
+        sets_of: dict[int, set[int]] = {}
+        for terms, no in set_no.items():
+            for term in terms:
+                sets_of.setdefault(term, set()).add(no)
+        self._sets_of_term = {k: frozenset(v) for k, v in sets_of.items()}
 
     # ----------------------------------------------------------------- loading
 
@@ -173,6 +183,16 @@ class Matcher(_Scanner, _EvidenceBuilder):
 
     # ----------------------------------------------------------------- evaluation
 
+    def _live_rules(self, hit_terms: frozenset[int]) -> list[int]:
+        """Numbers (in _flat_rules, in order) of the rules each of whose groups has a hit term: the
+        others cannot fire (set operations over the hit terms, no rule evaluated)."""
+        hit = hit_terms & self._group_terms
+        if not hit:
+            return []
+        sets_hit = frozenset().union(*map(self._sets_of_term.__getitem__, hit))
+        needs = self._rule_needs
+        return sorted(n for n in frozenset().union(*map(self._rule_index.__getitem__, hit)) if needs[n] <= sets_hit)
+
     def match(self, text: str, title: str | None = None) -> list[TopicMatch]:
         orig_lines = text.split("\n")
         norm_lines = normalize(text).split("\n")
@@ -185,9 +205,8 @@ class Matcher(_Scanner, _EvidenceBuilder):
         doc = self._scan(counted)
         if not doc.hits:
             return []
-        index = self._rule_index
-        candidates = set().union(*map(index.__getitem__, doc.hit_terms & self._group_terms))
-        if not candidates:
+        live = self._live_rules(doc.hit_terms)
+        if not live:
             return []
         out: list[TopicMatch] = []
         title_line = (title or "").strip()
@@ -202,7 +221,7 @@ class Matcher(_Scanner, _EvidenceBuilder):
         score = 0.0
         firings: list[_Firing] = []
         sigs: list[int] = []
-        for n in [*sorted(candidates), -1]:  # -1: past the last topic
+        for n in [*live, -1]:  # -1: past the last topic
             ti, rule, sig = flat[n] if n >= 0 else (-1, None, -1)
             if ti != cur:
                 if cur >= 0 and score >= topics[cur].threshold - 1e-9:
