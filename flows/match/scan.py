@@ -200,12 +200,11 @@ class _Scanner:
             else:
                 words = text.split()
                 try:
-                    vals = list(map(wget, words))
-                except KeyError:
+                    line = list(chain(map(wget, words)))
+                except KeyError:  # a word seen for the first time: analyse the new ones, then again
                     for w in set(words).difference(wcache):
                         self._analyze_text_word(w)
-                    vals = list(map(wget, words))
-                line = list(chain(vals))
+                    line = list(chain(map(wget, words)))
             n = len(line)
             if not n:
                 continue
