@@ -149,17 +149,20 @@ class _Scanner:
         return out
 
     def _entry(self, piece: frozenset[int]) -> _Entry:
-        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, steps, node) of
-        the trie nodes the piece starts, one per key of the piece at the root; steps (None for a
-        node without children) memoizes _step((node,), keys of the next piece) by those keys."""
+        """(keys, ends, steps, nodes) of a piece, () when it has no key: of the trie nodes its keys
+        start at the root, the terms ending there (one-word terms, once per node) and those with
+        children; steps (None when there are none) memoizes _step(nodes, keys of the next piece)."""
         if not piece:
             return ()
-        starts = []
+        ends: list[int] = []
+        nodes: list[_Node] = []
         for k in piece:
             node = self._root.get(k)
             if node is not None:
-                starts.append((node.ends, {} if node.children else None, (node,)))
-        return (piece, tuple(starts))
+                ends.extend(node.ends)
+                if node.children:
+                    nodes.append(node)
+        return (piece, tuple(ends), {} if nodes else None, tuple(nodes))
 
     @staticmethod
     def _step(state: tuple[_Node, ...], keys: frozenset[int]) -> tuple:
@@ -228,46 +231,47 @@ class _Scanner:
                     sent_start = i + 1
                     continue
                 g = base + i - shift
-                for ends, memo, state in e[1]:
+                ends = e[1]
+                if ends:
+                    h = (g, g, sid, para)
+                    for term in ends:
+                        hits[term].append(h)
+                memo = e[2]
+                if memo is None or i == last:
+                    continue
+                nxt = line[i + 1]
+                if not nxt:
+                    continue
+                # longer terms: one memoized step per following piece (the common case: the next
+                # word continues no term, one dict look-up)
+                keys = nxt[0]
+                step = memo.get(keys)
+                if step is None:
+                    step = memo[keys] = self._step(e[3], keys)
+                    self._n_steps += 1
+                if not step:
+                    continue
+                ends, state = step
+                j = i + 1
+                while True:
                     if ends:
-                        h = (g, g, sid, para)
+                        h = (g, base + j - shift, sid, para)
                         for term in ends:
                             hits[term].append(h)
-                    if memo is None or i == last:
-                        continue
-                    nxt = line[i + 1]
+                    if not state or j == last:
+                        break
+                    j += 1
+                    nxt = line[j]
                     if not nxt:
-                        continue
-                    # longer terms: one memoized step per following piece (the common case: the
-                    # next word continues no term, one dict look-up)
-                    keys = nxt[0]
-                    step = memo.get(keys)
+                        break
+                    k = (state, nxt[0])
+                    step = steps.get(k)
                     if step is None:
-                        step = memo[keys] = self._step(state, keys)
+                        step = steps[k] = self._step(*k)
                         self._n_steps += 1
                     if not step:
-                        continue
+                        break
                     ends, state = step
-                    j = i + 1
-                    while True:
-                        if ends:
-                            h = (g, base + j - shift, sid, para)
-                            for term in ends:
-                                hits[term].append(h)
-                        if not state or j == last:
-                            break
-                        j += 1
-                        nxt = line[j]
-                        if not nxt:
-                            break
-                        k = (state, nxt[0])
-                        step = steps.get(k)
-                        if step is None:
-                            step = steps[k] = self._step(*k)
-                            self._n_steps += 1
-                        if not step:
-                            break
-                        ends, state = step
             if n > sent_start:
                 sentences.append(_Sentence(li, nth, text, zone, first, para))
                 gpos = base + n - shift + 1
