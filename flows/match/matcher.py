@@ -2,10 +2,11 @@
 
 Rules:
 - ``match`` normalizes the text once, keeps the counted lines (:mod:`flows.match.zones`), scans
-  them for term hits (:mod:`flows.match.scan`), evaluates only rules with a hit
-  (:mod:`flows.match.rules`), scores each topic (the sum of the weights of its rules that fired;
-  it fires when the score reaches its threshold) and quotes evidence
-  (:mod:`flows.match.evidence`).  Rules alike across topics are evaluated once per article.
+  them for term hits (:mod:`flows.match.scan`), evaluates only the rules each of whose groups has
+  a hit term, found with set operations over the hit terms (:mod:`flows.match.rules`), scores
+  each topic (the sum of the weights of its rules that fired; it fires when the score reaches its
+  threshold) and quotes evidence (:mod:`flows.match.evidence`).  Rules alike across topics are
+  evaluated once per article.
 - Loading is loud: any invalid field, unknown key, unknown variant set or term that normalizes
   to nothing raises :class:`flows.errors.ConfigError` naming file, topic and key.
 """

@@ -8,6 +8,9 @@ Rules:
 - One trie of word keys holds the terms of every topic, so the cost grows with the hits, not with
   the number of topics; a sentence end is an entry without keys (sentences never touch in word
   windows).
+- The walk of a multi-word term is memoized: a step (trie nodes, keys of the next piece) gives
+  the terms ending there and the nodes that go on, computed once (kept with the word caches, and
+  cleared with them or after 300,000 steps).
 - A ``#`` term word matches any number written in digits (``# جندي``: 3000 جندي).
 - A ``~word`` term word matches every word with the same root (:mod:`flows.text.stem`); roots are
   computed only when the config has such a term, and only for words holding every letter of one
