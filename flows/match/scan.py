@@ -214,7 +214,7 @@ class _Scanner:
             n = len(line)
             if not n:
                 continue
-            last = n - 1
+            line.append(())  # past the last entry: a piece without keys, which continues no term
             base = gpos  # position of entry i: base + i - shift
             shift = 0  # sentence ends dropped so far (those closing no word: empty sentences)
             sent_start = 0  # entry index and position of the current sentence's first entry
@@ -240,7 +240,7 @@ class _Scanner:
                     for term in ends:
                         hits[term].append(h)
                 memo = e[2]
-                if memo is None or i == last:
+                if memo is None:
                     continue
                 nxt = line[i + 1]
                 if not nxt:
@@ -261,7 +261,7 @@ class _Scanner:
                         h = (g, base + j - shift, sid, para)
                         for term in ends:
                             hits[term].append(h)
-                    if not state or j == last:
+                    if not state:
                         break
                     j += 1
                     nxt = line[j]
