@@ -294,6 +294,7 @@ class _Scanner:
         cache = self._span_cache
         find = norm_line.find
         o = start
+        stop = upto if upto >= 0 else len(norm_line)  # a sentence has fewer pieces than characters
         for w in norm_line[start:end].split():  # scan tokens never cross white space
             o = find(w, o)
             rel = cache.get(w)
@@ -302,7 +303,7 @@ class _Scanner:
             for x, y in rel:
                 append((o + x, o + y))
             o += len(w)
-            if 0 <= upto < len(spans):
+            if len(spans) > stop:
                 break
         return spans
 
