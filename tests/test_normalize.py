@@ -136,3 +136,38 @@ def test_decomposed_hamza_and_madda_do_not_hide_a_topic() -> None:
     norm, idx = normalize_with_map(decomposed)
     assert norm == normalize(decomposed) and len(idx) == len(norm)
     assert all(decomposed[i] not in "\u0653\u0654\u0655" for i in idx)
+
+
+def _chars_every_pass(text: str) -> str:
+    """Steps 1-5 with every whole-text pass run unconditionally (the reference for _chars)."""
+    import pyarabic.araby as araby
+
+    from flows.text import normalize as n
+
+    plain = n._NOT_PLAIN_RE.search(text) is None
+    text = n._IGNORABLE_RE.sub("", text)
+    if not plain:
+        text = n._PRESENTATION_RE.sub(n._nfkc, text)
+        text = n._OTHER_DIGIT_RE.sub(n._ascii_digit, text)
+    text = araby.strip_tatweel(araby.strip_tashkeel(text))
+    for c, r in n._PRE_ITEMS:
+        text = text.replace(c, r)
+    text = araby.normalize_alef(araby.normalize_hamza(text, method="tasheel"))
+    text = text.replace("\u0629", "\u0647").replace("\u0621", "")
+    return text if plain else text.lower()
+
+
+def test_guarded_passes_equal_every_pass() -> None:
+    """_chars skips a whole-text pass when no character needs it (a Latin capital needs only
+    lower()); on random mixes of every kind of character it equals running every pass."""
+    import random
+
+    from flows.text.normalize import _chars
+
+    kinds = ["كوريا الشمالية", "أإآؤئء", "\u064e\u0651ـ", "ىیکٰ", "٢٣۴", "KIM Pyongyang", "ÀÉ", "ΣΑ",
+             "２３＋﹢➕", "५६", "ﻻﺍﷺ", "\u200c\u200b\u00ad\u061c\ufeff\u034f", "\U000e0041\U0001d173",
+             "2.5 م", " ", "\n", "İ"]
+    rng = random.Random(7)
+    for _ in range(3000):
+        text = "".join(rng.choice(rng.choice(kinds)) for _ in range(rng.randint(0, 12)))
+        assert _chars(text) == _chars_every_pass(text), repr(text)

@@ -27,11 +27,26 @@ class _EvidenceBuilder:
                   bounds_of: dict[int, list[tuple[int, int]]]) -> tuple[Evidence, ...]:
         # Evidence sentences: those holding a hit of a rule's first group (the key phrase); the
         # phrases shown are all the firing's hits inside those sentences.
-        per_sent: dict[int, list[tuple[int, int]]] = {}
+        per_sent: dict[int, set[tuple[int, int]]] = {}
         for key_sents, hits in firings:
+            if len(key_sents) == 1:  # the common case: one anchor sentence
+                for only in key_sents:
+                    spans = [(h[_START], h[_END]) for h in hits if h[_SENT] == only]
+                    if spans:
+                        got = per_sent.get(only)
+                        if got is None:
+                            per_sent[only] = set(spans)
+                        else:
+                            got.update(spans)
+                continue
             for h in hits:
-                if h[_SENT] in key_sents:
-                    per_sent.setdefault(h[_SENT], []).append((h[_START], h[_END]))
+                sid = h[_SENT]
+                if sid in key_sents:
+                    got = per_sent.get(sid)
+                    if got is None:
+                        per_sent[sid] = {(h[_START], h[_END])}
+                    else:
+                        got.add((h[_START], h[_END]))
         out: list[Evidence] = []
         seen: set[tuple[str, str]] = set()
         for sid in sorted(per_sent):
@@ -48,9 +63,10 @@ class _EvidenceBuilder:
             if bounds is None:
                 bounds = bounds_of[s.para] = _sentence_bounds(s.text)
             start, end = bounds[s.nth]
-            merged = _merge_spans(per_sent[sid])
+            merged = _merge_sorted(sorted(per_sent[sid]))
+            first = s.first_piece
             # spans of the sentence's pieces up to the last phrase's end (the rest is never read)
-            upto = merged[-1][1] - s.first_piece
+            upto = merged[-1][1] - first
             known = spans_of.get(sid)  # (spans, whether they may stop short of the sentence's end)
             if known is None or (upto >= len(known[0]) and known[1]):
                 spans = self._piece_spans(norm, start, end, upto)
@@ -59,15 +75,28 @@ class _EvidenceBuilder:
             sent_text = _orig_span(orig, idx, start, end)
             phrases: list[str] = []
             ranges: list[tuple[int, int]] = []
-            for a, b in merged:
-                la, lb = a - s.first_piece, b - s.first_piece
-                if idx and 0 <= la < len(spans) and 0 <= lb < len(spans) and spans[la][0] < spans[lb][1]:
-                    r = _orig_range(orig, idx, spans[la][0], spans[lb][1])
-                    p = orig[r[0]:r[1]].strip()
-                    if p:
-                        ranges.append(r)
-                        if p not in phrases:
-                            phrases.append(p)
+            if idx:
+                nsp = len(spans)
+                nidx = len(idx)
+                for a, b in merged:
+                    la, lb = a - first, b - first
+                    if 0 <= la < nsp and 0 <= lb < nsp:
+                        ca, cb = spans[la][0], spans[lb][1]
+                        if ca >= cb:
+                            continue
+                        if 0 <= ca < nidx and cb <= nidx:  # _orig_range without its clamps
+                            stop = idx[cb] if cb < nidx else len(orig)
+                            e = idx[cb - 1] + 1
+                            while e < stop and not orig[e].isspace():
+                                e += 1
+                            r = (idx[ca], e)
+                        else:
+                            r = _orig_range(orig, idx, ca, cb)
+                        p = orig[r[0]:r[1]].strip()
+                        if p:
+                            ranges.append(r)
+                            if p not in phrases:
+                                phrases.append(p)
             if len(sent_text) > MAX_EVIDENCE_CHARS and ranges:
                 sent_text = _windows(orig, _orig_range(orig, idx, start, end), ranges)
             key = (s.zone, sent_text)
@@ -137,10 +166,10 @@ def _windows(orig: str, sent: tuple[int, int], phrases: list[tuple[int, int]]) -
     return text
 
 
-def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Union of overlapping inclusive piece ranges, in order."""
+def _merge_sorted(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Union of overlapping inclusive piece ranges given in order, in order."""
     out: list[tuple[int, int]] = []
-    for a, b in sorted(set(spans)):
+    for a, b in spans:
         if out and a <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], b))
         else:

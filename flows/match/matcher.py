@@ -2,10 +2,11 @@
 
 Rules:
 - ``match`` normalizes the text once, keeps the counted lines (:mod:`flows.match.zones`), scans
-  them for term hits (:mod:`flows.match.scan`), evaluates only rules with a hit
-  (:mod:`flows.match.rules`), scores each topic (the sum of the weights of its rules that fired;
-  it fires when the score reaches its threshold) and quotes evidence
-  (:mod:`flows.match.evidence`).  Rules alike across topics are evaluated once per article.
+  them for term hits (:mod:`flows.match.scan`), evaluates only the rules each of whose groups has
+  a hit term, found with set operations over the hit terms (:mod:`flows.match.rules`), scores
+  each topic (the sum of the weights of its rules that fired; it fires when the score reaches its
+  threshold) and quotes evidence (:mod:`flows.match.evidence`).  Rules alike across topics are
+  evaluated once per article.
 - Loading is loud: any invalid field, unknown key, unknown variant set or term that normalizes
   to nothing raises :class:`flows.errors.ConfigError` naming file, topic and key.
 """
@@ -23,7 +24,7 @@ from flows.match.compiler import _Compiler
 from flows.match.knowledge import DEFAULT_KNOWLEDGE, load_knowledge
 from flows.match.evidence import _EvidenceBuilder
 from flows.match.loading import _config_error, _load_yaml
-from flows.match.model import _Entry, _Node, _Topic
+from flows.match.model import _Entry, _Node, _Rule, _Topic
 from flows.match.results import Evidence, TopicMatch
 from flows.match.rules import _Firing, _eval_rule
 from flows.match.scan import _Scanner
@@ -64,14 +65,32 @@ class Matcher(_Scanner, _EvidenceBuilder):
         self._span_cache: dict[str, tuple[tuple[int, int], ...]] = {}
         self._text_word_cache: dict[str, tuple[_Entry, ...]] = {}
         self._entries: dict[frozenset[int], _Entry] = {}
-        # term id -> rules using it in a group: lets match() look only at rules with hits
-        index: dict[int, set[tuple[int, int]]] = {}
-        for ti, t in enumerate(topics):
-            for ri, r in enumerate(t.rules):
-                for g in r.groups:
-                    for term in g.terms:
-                        index.setdefault(term, set()).add((ti, ri))
-        self._rule_index = {k: tuple(sorted(v)) for k, v in index.items()}
+        # (trie nodes, keys of a piece) -> _Scanner._step of them, for terms of three words or more
+        self._steps: dict[tuple[tuple[_Node, ...], frozenset[int]], tuple] = {}
+        self._n_steps = 0  # memoized steps (bounds the memory with the caches)
+        # every rule in (topic, rule) order: (topic index, rule, number of its sig: rules alike share it)
+        sig_no: dict[tuple, int] = {}
+        self._flat_rules: list[tuple[int, _Rule, int]] = [
+            (ti, r, sig_no.setdefault(r.sig, len(sig_no))) for ti, t in enumerate(topics) for r in t.rules]
+        # term id -> numbers (in _flat_rules) of the rules using it in a group: lets match() look
+        # only at rules with hits
+        index: dict[int, set[int]] = {}
+        for n, (_, r, _) in enumerate(self._flat_rules):
+            for g in r.groups:
+                for term in g.terms:
+                    index.setdefault(term, set()).add(n)
+        self._rule_index = {k: frozenset(v) for k, v in index.items()}
+        self._group_terms = frozenset(index)
+        # prefilter: a rule fires only if each of its groups has a hit term (_eval_rule's first
+        # test); groups are numbered by their term sets, a rule needs the numbers of its groups
+        set_no: dict[frozenset[int], int] = {}
+        self._rule_needs = [frozenset(set_no.setdefault(g.terms, len(set_no)) for g in r.groups)
+                            for _, r, _ in self._flat_rules]
+        sets_of: dict[int, set[int]] = {}
+        for terms, no in set_no.items():
+            for term in terms:
+                sets_of.setdefault(term, set()).add(no)
+        self._sets_of_term = {k: frozenset(v) for k, v in sets_of.items()}
 
     def __getstate__(self) -> dict[str, object]:
         """Pickled (sent to an extraction process) without the per-word caches: they hold views
@@ -173,6 +192,16 @@ class Matcher(_Scanner, _EvidenceBuilder):
 
     # ----------------------------------------------------------------- evaluation
 
+    def _live_rules(self, hit_terms: frozenset[int]) -> list[int]:
+        """Numbers (in _flat_rules, in order) of the rules each of whose groups has a hit term: the
+        others cannot fire (set operations over the hit terms, no rule evaluated)."""
+        hit = hit_terms & self._group_terms
+        if not hit:
+            return []
+        sets_hit = frozenset().union(*map(self._sets_of_term.__getitem__, hit))
+        needs = self._rule_needs
+        return sorted(n for n in frozenset().union(*map(self._rule_index.__getitem__, hit)) if needs[n] <= sets_hit)
+
     def match(self, text: str, title: str | None = None) -> list[TopicMatch]:
         orig_lines = text.split("\n")
         norm_lines = normalize(text).split("\n")
@@ -185,40 +214,44 @@ class Matcher(_Scanner, _EvidenceBuilder):
         doc = self._scan(counted)
         if not doc.hits:
             return []
-        candidates: set[tuple[int, int]] = set()
-        for term in doc.hits:
-            candidates.update(self._rule_index.get(term, ()))
-        if not candidates:
+        live = self._live_rules(doc.hit_terms)
+        if not live:
             return []
-        by_topic: dict[int, list[int]] = {}
-        for ti, ri in candidates:
-            by_topic.setdefault(ti, []).append(ri)
         out: list[TopicMatch] = []
         title_line = (title or "").strip()
         mapped: dict[int, tuple[str, list[int]]] = {}
         spans_of: dict[int, tuple[list[tuple[int, int]], bool]] = {}
         bounds_of: dict[int, list[tuple[int, int]]] = {}
-        fired_by_sig: dict[tuple, list[_Firing]] = {}  # rules alike (across topics) fire alike
-        evidence_of: dict[tuple, tuple[Evidence, ...]] = {}
-        for ti in sorted(by_topic):
-            topic = self._topics[ti]
-            score = 0.0
-            firings: list[_Firing] = []
-            sigs = []
-            for ri in sorted(by_topic[ti]):
-                rule = topic.rules[ri]
-                fired = fired_by_sig.get(rule.sig)
-                if fired is None:
-                    fired = fired_by_sig[rule.sig] = _eval_rule(rule, doc)
-                if fired:
-                    score += rule.weight
-                    firings.extend(fired)
-                    sigs.append(rule.sig)
-            if score >= topic.threshold - 1e-9:
-                key = tuple(sigs)
-                ev = evidence_of.get(key)
-                if ev is None:
-                    ev = evidence_of[key] = self._evidence(firings, doc, orig_lines, title_line, mapped,
-                                                           spans_of, bounds_of)
-                out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
+        fired_by_sig: dict[int, list[_Firing]] = {}  # rules alike (across topics) fire alike
+        evidence_of: dict[tuple[int, ...], tuple[Evidence, ...]] = {}
+        flat = self._flat_rules
+        topics = self._topics
+        cur = -1  # the topic whose rules are being summed
+        score = 0.0
+        firings: list[_Firing] = []
+        sigs: list[int] = []
+        for n in [*live, -1]:  # -1: past the last topic
+            ti, rule, sig = flat[n] if n >= 0 else (-1, None, -1)
+            if ti != cur:
+                if cur >= 0 and score >= topics[cur].threshold - 1e-9:
+                    topic = topics[cur]
+                    key = tuple(sigs)
+                    ev = evidence_of.get(key)
+                    if ev is None:
+                        ev = evidence_of[key] = self._evidence(firings, doc, orig_lines, title_line, mapped,
+                                                               spans_of, bounds_of)
+                    out.append(TopicMatch(topic.id, topic.name, round(score, 6), ev))
+                if rule is None:
+                    break
+                cur = ti
+                score = 0.0
+                firings = []
+                sigs = []
+            fired = fired_by_sig.get(sig)
+            if fired is None:
+                fired = fired_by_sig[sig] = _eval_rule(rule, doc)
+            if fired:
+                score += rule.weight
+                firings.extend(fired)
+                sigs.append(sig)
         return out

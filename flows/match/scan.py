@@ -8,6 +8,9 @@ Rules:
 - One trie of word keys holds the terms of every topic, so the cost grows with the hits, not with
   the number of topics; a sentence end is an entry without keys (sentences never touch in word
   windows).
+- The walk of a multi-word term is memoized: a step (trie nodes, keys of the next piece) gives
+  the terms ending there and the nodes that go on, computed once (kept with the word caches, and
+  cleared with them or after 300,000 steps).
 - A ``#`` term word matches any number written in digits (``# جندي``: 3000 جندي).
 - A ``~word`` term word matches every word with the same root (:mod:`flows.text.stem`); roots are
   computed only when the config has such a term, and only for words holding every letter of one
@@ -22,7 +25,7 @@ import itertools
 
 from flows.text.normalize import TOKEN_RE
 from flows.text.stem import may_have_root, root
-from flows.match.model import (_Doc, _Entry, _HOLLOW, _Hit, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
+from flows.match.model import (_Doc, _Entry, _HOLLOW, _Hit, _Node, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
                                _Sentence, _EMPTY, _sentence_bounds)
 from flows.match.words import _ARABIC_WORD_RE, _MAX_PREFIX, _MAX_SUFFIX, _MIN_STEM, _PREFIX_SET, _SUFFIX_SET
 
@@ -149,16 +152,36 @@ class _Scanner:
         return out
 
     def _entry(self, piece: frozenset[int]) -> _Entry:
-        """(keys, starts) of a piece, () when it has no key; starts: (terms ending, children, keys
-        of the children) of the trie nodes the piece starts, one per key of the piece at the root."""
+        """(keys, ends, steps, nodes) of a piece, () when it has no key: of the trie nodes its keys
+        start at the root, the terms ending there (one-word terms, once per node) and those with
+        children; steps (None when there are none) memoizes _step(nodes, keys of the next piece)."""
         if not piece:
             return ()
-        starts = []
+        ends: list[int] = []
+        nodes: list[_Node] = []
         for k in piece:
             node = self._root.get(k)
             if node is not None:
-                starts.append((node.ends, node.children or None, node.children.keys()))
-        return (piece, tuple(starts))
+                ends.extend(node.ends)
+                if node.children:
+                    nodes.append(node)
+        return (piece, tuple(ends), {} if nodes else None, tuple(nodes))
+
+    @staticmethod
+    def _step(state: tuple[_Node, ...], keys: frozenset[int]) -> tuple:
+        """One step of the trie walk: from the nodes ``state`` along every key of a piece, (the terms
+        ending there, once per node reached, and the nodes that go on), or () when it reaches none."""
+        ends: list[int] = []
+        deeper: list[_Node] = []
+        for node in state:
+            ch = node.children
+            for k in keys:
+                nxt = ch.get(k)
+                if nxt is not None:
+                    ends.extend(nxt.ends)
+                    if nxt.children:
+                        deeper.append(nxt)
+        return (tuple(ends), tuple(deeper)) if ends or deeper else ()
 
     def _scan(self, lines: list[tuple[int, str, str]]) -> _Doc:
         """lines: (line index, zone, normalized text). Returns sentences and term hits.
@@ -167,13 +190,14 @@ class _Scanner:
         which keeps one free position between sentences (sentences never touch in word windows).
         """
         doc = _Doc()
-        if len(self._cache) > 300_000 or len(self._text_word_cache) > 300_000:
+        if len(self._cache) > 300_000 or len(self._text_word_cache) > 300_000 or self._n_steps > 300_000:
             self.clear_caches()  # bounded memory on a long-running worker
         wcache = self._text_word_cache
         wget = wcache.__getitem__
         chain = itertools.chain.from_iterable
         compress = itertools.compress
         hits: dict[int, list[_Hit]] = collections.defaultdict(list)
+        steps = self._steps
         sentences = doc.sentences
         gpos = 0
         for para, (li, zone, text) in enumerate(lines):
@@ -182,16 +206,15 @@ class _Scanner:
             else:
                 words = text.split()
                 try:
-                    vals = list(map(wget, words))
-                except KeyError:
+                    line = list(chain(map(wget, words)))
+                except KeyError:  # a word seen for the first time: analyse the new ones, then again
                     for w in set(words).difference(wcache):
                         self._analyze_text_word(w)
-                    vals = list(map(wget, words))
-                line = list(chain(vals))
+                    line = list(chain(map(wget, words)))
             n = len(line)
             if not n:
                 continue
-            last = n - 1
+            line.append(())  # past the last entry: a piece without keys, which continues no term
             base = gpos  # position of entry i: base + i - shift
             shift = 0  # sentence ends dropped so far (those closing no word: empty sentences)
             sent_start = 0  # entry index and position of the current sentence's first entry
@@ -211,38 +234,47 @@ class _Scanner:
                     sent_start = i + 1
                     continue
                 g = base + i - shift
-                for ends, children, ckeys in e[1]:
+                ends = e[1]
+                if ends:
+                    h = (g, g, sid, para)
+                    for term in ends:
+                        hits[term].append(h)
+                memo = e[2]
+                if memo is None:
+                    continue
+                nxt = line[i + 1]
+                if not nxt:
+                    continue
+                # longer terms: one memoized step per following piece (the common case: the next
+                # word continues no term, one dict look-up)
+                keys = nxt[0]
+                step = memo.get(keys)
+                if step is None:
+                    step = memo[keys] = self._step(e[3], keys)
+                    self._n_steps += 1
+                if not step:
+                    continue
+                ends, state = step
+                j = i + 1
+                while True:
                     if ends:
-                        h = (g, g, sid, para)
+                        h = (g, base + j - shift, sid, para)
                         for term in ends:
                             hits[term].append(h)
-                    if children is None or i == last:
-                        continue
-                    nxt = line[i + 1]
-                    if not nxt or ckeys.isdisjoint(nxt[0]):
-                        continue  # the common case: the next word continues no term (one C-level test)
-                    # longer terms: follow the trie one entry at a time (a sentence end has no key)
-                    level = (children,)
-                    j = i + 1
-                    while True:
-                        nxt = line[j]
-                        if not nxt:
-                            break
-                        deeper = []
-                        for ch in level:
-                            for k in nxt[0]:
-                                node = ch.get(k)
-                                if node is not None:
-                                    if node.ends:
-                                        h = (g, base + j - shift, sid, para)
-                                        for term in node.ends:
-                                            hits[term].append(h)
-                                    if node.children:
-                                        deeper.append(node.children)
-                        if not deeper or j == last:
-                            break
-                        level = deeper
-                        j += 1
+                    if not state:
+                        break
+                    j += 1
+                    nxt = line[j]
+                    if not nxt:
+                        break
+                    k = (state, nxt[0])
+                    step = steps.get(k)
+                    if step is None:
+                        step = steps[k] = self._step(*k)
+                        self._n_steps += 1
+                    if not step:
+                        break
+                    ends, state = step
             if n > sent_start:
                 sentences.append(_Sentence(li, nth, text, zone, first, para))
                 gpos = base + n - shift + 1
@@ -262,6 +294,7 @@ class _Scanner:
         cache = self._span_cache
         find = norm_line.find
         o = start
+        stop = upto if upto >= 0 else len(norm_line)  # a sentence has fewer pieces than characters
         for w in norm_line[start:end].split():  # scan tokens never cross white space
             o = find(w, o)
             rel = cache.get(w)
@@ -270,7 +303,7 @@ class _Scanner:
             for x, y in rel:
                 append((o + x, o + y))
             o += len(w)
-            if 0 <= upto < len(spans):
+            if len(spans) > stop:
                 break
         return spans
 
@@ -281,3 +314,5 @@ class _Scanner:
         self._span_cache.clear()
         self._text_word_cache.clear()
         self._entries.clear()
+        self._steps.clear()
+        self._n_steps = 0

@@ -27,6 +27,10 @@ _FURNITURE_RE = re.compile(
     r"|الموقع\s*:|الكاتب\s*:|شارك\b|تابعونا|تابعنا|اشترك)"
 )
 _BULLET_RE = re.compile(r"^\s*[•·▪●◦■►*\-–—]\s*")
+_BULLETS = "•·▪●◦■►*-–—"  # _BULLET_RE.match(s) of a stripped line s is s[0] in _BULLETS
+# A line that none of the four patterns above can match fails this one (their alternatives, each
+# after the same ^\W*): most lines are prose and are tested once instead of four times.
+_ANY_RE = re.compile("|".join("(?:" + r.pattern + ")" for r in (_RELATED_RE, _SOURCE_RE, _TAGS_RE, _FURNITURE_RE)))
 _ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
 _LONG_PROSE = 20
 
@@ -48,23 +52,26 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
         s = line.strip()
         if not s:
             continue
-        ntok = len(s.split(None, _LONG_PROSE))  # only compared with 3 and _LONG_PROSE
-        m = _RELATED_RE.match(s)
-        if m:
-            if not m.group(1).strip():
-                tail = True  # a header alone: a block of other headlines follows
-            continue
-        if _SOURCE_RE.match(s) or _TAGS_RE.match(s):
-            tail = True
-            continue
+        furniture = False
+        if _ANY_RE.match(s):
+            m = _RELATED_RE.match(s)
+            if m:
+                if not m.group(1).strip():
+                    tail = True  # a header alone: a block of other headlines follows
+                continue
+            if _SOURCE_RE.match(s) or _TAGS_RE.match(s):
+                tail = True
+                continue
+            furniture = _FURNITURE_RE.match(s) is not None
         if tail:
-            if ntok >= _LONG_PROSE and _ends_sentence(s) and not _BULLET_RE.match(s):  # long prose
+            if (len(s.split(None, _LONG_PROSE)) >= _LONG_PROSE and _ends_sentence(s)
+                    and s[0] not in _BULLETS):  # long prose
                 tail = False
             else:
                 continue
-        if _FURNITURE_RE.match(s) or ntok < 3:
+        if furniture or len(s.split(None, 2)) < 3:  # fewer than three words
             continue
-        if _BULLET_RE.match(s) and not _ends_sentence(s):
+        if s[0] in _BULLETS and not _ends_sentence(s):
             continue
         if not have_title:
             out.append((i, "title"))

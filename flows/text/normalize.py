@@ -106,16 +106,23 @@ def _chars(text: str) -> str:
     Each pyarabic call is guarded by a cheap presence test (its result is the same; pyarabic's
     own checks are Python loops over every character, too slow for every article).
     """
-    if _SUSPECT_RE.search(text) is None:
+    first = _SUSPECT_RE.search(text)
+    if first is None:
         plain = True
     else:
-        plain = _NOT_PLAIN_RE.search(text) is None
-        if _IGNORABLE_RE.search(text):
+        # the distinct suspect characters decide which whole-text passes are needed (a Latin
+        # capital only needs lower(); the digit and ignorable regexes cost ~30 ns a character)
+        odd = set(_SUSPECT_RE.findall(text, first.start()))
+        plain = not any(_NOT_PLAIN_RE.match(c) for c in odd)
+        if any(_IGNORABLE_RE.match(c) for c in odd):
             text = _IGNORABLE_RE.sub("", text)
-    if not plain and _PRESENTATION_RE.search(text):
-        text = _PRESENTATION_RE.sub(_nfkc, text)
-    if not plain:
-        text = _OTHER_DIGIT_RE.sub(_ascii_digit, text)
+        if not plain:
+            digits = any(_OTHER_DIGIT_RE.match(c) for c in odd)
+            if any(_PRESENTATION_RE.match(c) for c in odd):
+                text = _PRESENTATION_RE.sub(_nfkc, text)
+                digits = True  # whatever NFKC made
+            if digits:
+                text = _OTHER_DIGIT_RE.sub(_ascii_digit, text)
     m = _TASHKEEL_RE.search(text)
     if m:
         # pyarabic from the first mark on: its is_vocalized() loop then stops at once
