@@ -232,3 +232,16 @@ def test_bullets_without_header_that_read_like_headlines_do_not_fire(matcher: Ma
         "  • سول وواشنطن تعقدان اجتماع 2+2\n"
     )
     assert matcher.match(text) == []
+
+
+def test_a_matcher_that_has_matched_pickles(matcher: Matcher) -> None:
+    """A long-running process sends its (cached, already used) matcher to new extraction
+    processes: it must pickle after matching, and the copy decides the same."""
+    import pickle
+
+    row = _seed_rows()[0]
+    text = (SEEDS / row["file"]).read_text(encoding="utf-8")
+    before = matcher.match(text)
+    copy = pickle.loads(pickle.dumps(matcher))
+    assert [(m.topic, m.score) for m in copy.match(text)] == [(m.topic, m.score) for m in before]
+    assert matcher.match(text) == before  # the original keeps its caches and its answers
