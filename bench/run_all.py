@@ -132,16 +132,17 @@ class _ChildRss:
     """Samples the peak RSS (VmHWM) of this process's descendants (the extraction workers, a fork
     server) every 0.2 s."""
 
-    def __init__(self) -> None:
+    def __init__(self, interval: float = 0.2) -> None:
         import threading
 
+        self.interval = interval
         self.peak: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.wait(0.2):
+        while not self._stop.wait(self.interval):
             for pid in _descendants(os.getpid()):
                 self.peak[pid] = max(self.peak.get(pid, 0.0), _hwm_mb(pid))
 
