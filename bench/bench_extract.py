@@ -85,7 +85,7 @@ def main() -> None:
          _per_page(lambda h: process_page(PageJob(h.encode(), "text/html; charset=utf-8", None, "t"), matcher), html)),
     ]
     kb = corpus.sizes(pages)
-    print(f"{len(html)} pages, {kb[0] / 1024:.0f}-{kb[2] / 1024:.0f} KB (median {kb[1] / 1024:.0f} KB); ms per page:")
+    print(f"{len(html)} pages, {kb[0] / 1024:.0f}-{kb[2] / 1024:.0f} KB (median {kb[1] / 1024:.0f} KB); CPU ms per page (median):")
     base = rows[0][1]
     for label, ms in rows:
         print(f"  {label:66s} {ms:7.2f} ms  {ms / base:5.2f} × bare")
