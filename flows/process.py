@@ -9,7 +9,9 @@ Rules:
   and the item is fetched again once the operator allows that host (`Store.requeue_allowed`);
 - an item whose normalized text was already seen (any feed) is a duplicate: no alert; one that
   tells the same story as a recent item joins that story and alerts only topics it adds;
-- every alert and its outbox rows are written in the item's own transaction, before any send.
+- every alert and its outbox rows are written in the item's own transaction, before any send;
+- pages are extracted and matched in processes forked from a fork server (`_pool_context`), never
+  forked from this process, started as soon as the cycle has a full batch to give them.
 """
 
 from __future__ import annotations
@@ -174,12 +176,11 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     Never a plain fork of this process: a Prefect process runs threads (its event loop, the API
     client, the fetch pool), and a fork copies their locks in whatever state they are in. Spawn
     is safe but starts every worker from nothing: a new interpreter, the worker's imports
-    (trafilatura, htmldate, the matcher's modules), and the main module again (``raqib``'s CLI,
-    or a test runner): ~0.7 s of CPU each, every cycle. The fork server is a fresh interpreter
-    too (started from this process like a spawned one, so it inherits no thread), but it imports
-    `WORKER_MODULES` once, and only those (not the main module), and then forks each worker from
-    itself, single-threaded: a worker starts with the imports done, sharing their pages
-    copy-on-write. It lives as long as this process, so a long-running ``raqib serve`` pays the
+    (trafilatura, htmldate, the matcher's modules), and the main module's again (``raqib``'s
+    CLI, or a test runner): ~0.3 s of CPU each or more, every cycle. The fork server is a fresh
+    interpreter too (started from this process like a spawned one, so it inherits no thread),
+    but it imports `WORKER_MODULES` once and then forks each worker from itself,
+    single-threaded: a worker starts with the imports done, sharing their pages copy-on-write. It lives as long as this process, so a long-running ``raqib serve`` pays the
     imports once for all its cycles. A worker is ready ~0.07 s of CPU after it is asked for,
     against ~0.27 s spawned (more under ``raqib``, whose CLI a spawned worker imports again)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
