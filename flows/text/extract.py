@@ -120,7 +120,10 @@ def _load_html(html: str) -> HtmlElement | None:
 
 
 def _protect_nbsp(html: str) -> str:
-    if not any(form in html for form in _NBSP_FORMS):  # substring tests are far cheaper than a scan
+    # Substring tests are far cheaper than the token scan; each is a pass over the page, so the
+    # numeric forms are looked for only on a page with a numeric entity at all.
+    if ("\xa0" not in html and "&nbsp;" not in html
+            and not ("&#" in html and any(form in html for form in _NBSP_FORMS[2:]))):
         return html
     out: list[str] = []
     last = 0
