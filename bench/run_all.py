@@ -85,28 +85,68 @@ def _hwm_mb(pid: int | str = "self") -> float:
     return 0.0
 
 
-class _ChildRss:
-    """Samples the peak RSS (VmHWM) of this process's children (the extraction workers) every 0.2 s."""
+def _children(pid: int | str) -> set[int]:
+    """The live children of a process (of each of its threads; cheap, no /proc walk)."""
+    out: set[int] = set()
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for t in tasks:
+        try:
+            out.update(int(c) for c in (t / "children").read_text().split())
+        except OSError:
+            continue
+    return out
 
-    def __init__(self) -> None:
+
+def _descendants(pid: int | str) -> set[int]:
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        kids = _children(todo.pop()) - found
+        found |= kids
+        todo.extend(kids)
+    return found
+
+
+def _cpu_with_reaped(pid: int) -> float:
+    """CPU seconds of a live process and of the children it has reaped (utime, stime, cutime, cstime)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _live_children_cpu(wait: float = 0.0) -> dict[int, float]:
+    """CPU of this process's live children (a fork server, a resource tracker) with what they
+    reaped: the extraction workers of a fork server are its children, not this process's. With
+    ``wait``, first give those grandchildren up to ``wait`` seconds to exit and be reaped."""
+    me = os.getpid()
+    deadline = time.monotonic() + wait
+    while wait and time.monotonic() < deadline and _descendants(me) - _children(me):
+        time.sleep(0.02)
+    return {pid: _cpu_with_reaped(pid) for pid in _children(me)}
+
+
+class _ChildRss:
+    """Samples the peak RSS (VmHWM) of this process's descendants (the extraction workers, a fork
+    server) every 0.2 s."""
+
+    def __init__(self, interval: float = 0.2) -> None:
         import threading
 
+        self.interval = interval
         self.peak: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        tasks = Path(f"/proc/{os.getpid()}/task")
-        while not self._stop.wait(0.2):
-            pids: set[str] = set()
-            for t in tasks.iterdir():  # the children of each thread of this process (cheap, no /proc walk)
-                try:
-                    pids.update((t / "children").read_text().split())
-                except OSError:
-                    continue
-            for pid in pids:
-                self.peak[int(pid)] = max(self.peak.get(int(pid), 0.0), _hwm_mb(pid))
+        while not self._stop.wait(self.interval):
+            for pid in _descendants(os.getpid()):
+                self.peak[pid] = max(self.peak.get(pid, 0.0), _hwm_mb(pid))
 
     def stop(self) -> float:
         self._stop.set()
@@ -146,6 +186,7 @@ def child_cycle(p: dict, profile: bool) -> dict:
         prof = cProfile.Profile()
         prof.enable()
     cpu0 = os.times()
+    live0 = _live_children_cpu()
     t0, c0 = time.perf_counter(), time.process_time()
     with make_client(cfg.settings.limits, "raqib-bench") as client:
         outcomes = pipeline.poll_all(store, cfg, client, log, feeds=feeds)
@@ -156,6 +197,8 @@ def child_cycle(p: dict, profile: bool) -> dict:
     t3 = time.perf_counter()
     cpu1 = os.times()
     c3 = time.process_time()
+    live1 = _live_children_cpu(wait=5.0)
+    live_cpu = sum(v - live0.get(pid, 0.0) for pid, v in live1.items())
     if prof is not None:
         prof.disable()
         prof.dump_stats(p["profile_out"])
@@ -166,9 +209,11 @@ def child_cycle(p: dict, profile: bool) -> dict:
             "new": sum(o.new_items for o in outcomes), "processed": report.processed,
             "duplicates": report.duplicates, "same_story": report.same_story,
             "page_failures": report.page_failures, "alerts": len(report.alerts), "sent": sent, "failed": failed,
-            # CPU seconds of the cycle: this process, and its extraction processes (reaped at the end)
+            # CPU seconds of the cycle: this process, and its extraction processes (reaped at the
+            # end, or by a fork server, which is counted with them)
             "cpu_main": (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system),
-            "cpu_workers": (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system),
+            "cpu_workers": (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
+            + live_cpu,
             "rss_before_mb": rss_before, "peak_rss_mb": _hwm_mb(), "peak_worker_rss_mb": workers_rss.stop(),
             "workers_seen": len(workers_rss.peak)}
 

@@ -228,3 +228,27 @@ def test_settings_turn_comments_off_and_keep_repeats() -> None:
     assert EXTRACT_SETTINGS["deduplicate"] is False
     with pytest.raises(TypeError):
         EXTRACT_SETTINGS["include_comments"] = True  # type: ignore[index]
+
+
+@pytest.mark.parametrize("html", [
+    "<html><head><title>t</title></head><body><p>نص المقال</p><form><input value='x'></form></body></html>",
+    "<?xml version='1.0' encoding='utf-8'?><html><body><p>a declared encoding lxml refuses in a str</p></body></html>",
+    "<p>a fragment: no html tag in the first 50 characters</p><p>second</p>",
+    "<!DOCTYPE html>\n<html lang='ar'/>\n<body><p>a self-closing html tag</p></body>",
+    "<html><body><p>control\x01characters\x0b</p></body></html>",
+    "",
+], ids=["page", "xml-declaration", "fragment", "self-closing-html", "control-chars", "empty"])
+def test_own_parse_gives_trafilaturas_tree(html: str) -> None:
+    """extract's one parse (lxml's C class lookup) yields the tree trafilatura's load_html does."""
+    from lxml import etree
+    from lxml.html import HtmlElement
+    from trafilatura.utils import load_html
+
+    from flows.text.extract import _load_html
+
+    ours, theirs = _load_html(html), load_html(html)
+    assert (ours is None) == (theirs is None)
+    if ours is not None:
+        assert isinstance(ours, HtmlElement)
+        assert etree.tostring(ours, encoding="unicode") == etree.tostring(theirs, encoding="unicode")
+        assert all(isinstance(e, HtmlElement) for e in ours.iter("*"))

@@ -34,11 +34,12 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from htmldate import find_date
-from lxml.etree import _Element
+from lxml.etree import ElementDefaultClassLookup, HTMLParser, _Element
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction, fromstring
 from trafilatura import bare_extraction
 from trafilatura.metadata import examine_meta, extract_author, extract_meta_json, extract_sitename, extract_title
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
+from trafilatura.utils import is_dubious_html, load_html, repair_faulty_html
 
 from flows.text.decode import decode_html, decode_undeclared
 
@@ -93,8 +94,36 @@ _BULLET = "  • "
 _HTML_LANG = re.compile(r"""<html\b[^>]*?\blang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)*)""", re.I)
 
 
+# trafilatura's parser options (those of trafilatura.utils.HTML_PARSER), with lxml's C-level class
+# lookup: lxml.html's own calls a Python method for every element proxy lxml creates (~1,700 a
+# page, each tree copy and walk of trafilatura's making new ones). Its elements are the same
+# HtmlElement; only lxml.html's form classes (FormElement, InputElement …), which nothing here
+# uses, are not picked by tag.
+_PARSER = HTMLParser(collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True,
+                     remove_pis=True)
+_PARSER.set_element_class_lookup(ElementDefaultClassLookup(
+    element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity))
+
+
+def _load_html(html: str) -> HtmlElement | None:
+    """trafilatura's ``load_html`` of a decoded page with `_PARSER`: the same repairs first, and
+    any page that would take one of its other paths (an encoding declaration lxml refuses in a
+    str, an empty parse, a page that does not look like HTML) goes to ``load_html`` itself."""
+    beginning = html[:50].lower()
+    if is_dubious_html(beginning):
+        return load_html(html)
+    try:
+        tree = fromstring(repair_faulty_html(html, beginning), parser=_PARSER)
+    except Exception:  # ValueError for an XML encoding declaration, and the rarer failures
+        return load_html(html)
+    return tree if tree is not None and len(tree) >= 1 else load_html(html)
+
+
 def _protect_nbsp(html: str) -> str:
-    if not any(form in html for form in _NBSP_FORMS):  # substring tests are far cheaper than a scan
+    # Substring tests are far cheaper than the token scan; each is a pass over the page, so the
+    # numeric forms are looked for only on a page with a numeric entity at all.
+    if ("\xa0" not in html and "&nbsp;" not in html
+            and not ("&#" in html and any(form in html for form in _NBSP_FORMS[2:]))):
         return html
     out: list[str] = []
     last = 0
@@ -280,7 +309,7 @@ def extract_article(html: str, url: str | None = None,
     if _NBSP_MARK not in html:  # a page using the placeholder itself keeps trafilatura's folding
         html = _protect_nbsp(html)
     try:
-        tree = load_html(html)  # parsed once: bare_extraction works on a copy, metadata on this
+        tree = _load_html(html)  # parsed once: bare_extraction works on a copy, metadata on this
         if tree is None:
             return None
         doc = bare_extraction(tree, url=url, **EXTRACT_SETTINGS)
