@@ -119,3 +119,11 @@ def test_unit_exclusion_around_anchor_counts_the_anchors_unit_only(tmp_path: pat
     anchored = _one_rule(tmp_path, "anchor")
     assert _topics(anchored, text) == {"t"}
     assert _topics(anchored, "عنوان طويل هنا\n\nتتابع سيول النقاش.\n\nوتراهن اليابان على المظلة النووية منذ عقود.") == set()
+
+
+def test_a_line_starting_with_the_verb_share_is_prose_not_a_share_button(matcher: Matcher) -> None:
+    body = "شارك كيم جونغ أون في تكريم جنود قتلوا في منطقة كورسك الروسية خلال معارك الشتاء."
+    assert "nk_russia_troops" in _topics(matcher, f"عنوان طويل للخبر هنا\n\n{body}")
+    # a share line stays furniture
+    share = "شارك: جنود كوريون شماليون في كورسك"
+    assert "nk_russia_troops" not in _topics(matcher, f"عنوان طويل للخبر هنا\n\n{share}")
