@@ -160,7 +160,10 @@ def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
         w = ex.window
         if isinstance(w, int):
             near = chosen[:1] if ex.around == "anchor" else chosen
+            paras = {c[_PARA] for c in near}
             for h in hs:
+                if h[_PARA] not in paras:
+                    continue  # only phrases of the same paragraph count
                 if any(h[_PARA] == c[_PARA] and (abs(h[_START] - c[_START]) <= w or abs(h[_END] - c[_END]) <= w
                                                  or abs(h[_START] - c[_END]) <= w or abs(h[_END] - c[_START]) <= w)
                        for c in near):
