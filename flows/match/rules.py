@@ -5,7 +5,9 @@ Rules:
 - A rule fires when every group has a hit inside one window (sentence, paragraph, article, or
   N words around the first group's hit in the same paragraph); a group's own window tightens
   it around the anchor.  An ``exclude`` term in its window (the unit, or N words of any chosen
-  phrase in the same paragraph, or of the anchor's hit with ``around: anchor``) vetoes the firing.
+  phrase in the same paragraph, or of the anchor's hit with ``around: anchor``) vetoes the firing;
+  a sentence or paragraph exclusion counts the units of every chosen phrase, or with ``around:
+  anchor`` the anchor's unit only (an article rule: "the phrase's own paragraph names no other ally").
 - A firing is (sentences of its anchors, all its hits, each at least once); anchors of one window
   merge into one firing (number windows fire per anchor).
 """
@@ -158,7 +160,10 @@ def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
         w = ex.window
         if isinstance(w, int):
             near = chosen[:1] if ex.around == "anchor" else chosen
+            paras = {c[_PARA] for c in near}
             for h in hs:
+                if h[_PARA] not in paras:
+                    continue  # only phrases of the same paragraph count
                 if any(h[_PARA] == c[_PARA] and (abs(h[_START] - c[_START]) <= w or abs(h[_END] - c[_END]) <= w
                                                  or abs(h[_START] - c[_END]) <= w or abs(h[_END] - c[_START]) <= w)
                        for c in near):
@@ -168,7 +173,7 @@ def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
         else:
             f = _SENT if w == "sentence" else _PARA
             rw = rule.window
-            if (f == _PARA and rw != "article") or rw == "sentence":
+            if ex.around == "anchor" or (f == _PARA and rw != "article") or rw == "sentence":
                 u = chosen[0][f]  # every chosen hit shares the anchor's unit
                 if any(h[f] == u for h in hs):
                     return True

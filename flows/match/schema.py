@@ -45,7 +45,9 @@ class ExcludeSpec(_Strict):
     """Look-alike vetoes: a rule's hit is dropped when one of ``terms`` occurs in the same window.
 
     ``window`` defaults to the rule's window; a number means "within N words of any of the
-    rule's phrases" (same paragraph), or of the anchor's phrase only with ``around: anchor``.
+    rule's phrases" (same paragraph), or of the anchor's phrase only with ``around: anchor``;
+    ``sentence`` / ``paragraph`` mean the unit of any of the rule's phrases, or of the anchor's
+    phrase only with ``around: anchor``.
     """
 
     terms: list[str] = Field(min_length=1)

@@ -2,7 +2,8 @@
 
 Rules:
 - The first counted line is the title, the others are body.
-- Page furniture never counts: breadcrumbs and lines of fewer than three words, the ``المصدر``
+- Page furniture never counts: breadcrumbs and lines of fewer than three words, share lines
+  ("شارك" and at most five more words; "شارك الوزير في …" is prose), the ``المصدر``
   source line and the ``كلمات دلالية`` tag line, related-headline blocks ("إقرأ أيضاً",
   "مقالات مشابهة", "مقالات ذات صلة", "الأكثر قراءة", …) and everything after them (until a long
   prose paragraph of at least _LONG_PROSE words ending a sentence), inline "اقرأ أيضا: …" teasers
@@ -24,7 +25,7 @@ _SOURCE_RE = re.compile(r"^\W*(?:المصدر|مصدر الخبر|source)\b")
 _TAGS_RE = re.compile(r"^\W*(?:كلمات دلاليه|الكلمات الدلاليه|كلمات مفتاحيه|الكلمات المفتاحيه|الوسوم|وسوم|tags)\b")
 _FURNITURE_RE = re.compile(
     r"^\W*(?:الرييسيه|زر الذهاب|انتهي\b|تم نشره|نشر الخبر|نشر بتاريخ|تاريخ النشر|ادارة الموقع|ادارة الموقع"
-    r"|الموقع\s*:|الكاتب\s*:|شارك\b|تابعونا|تابعنا|اشترك)"
+    r"|الموقع\s*:|الكاتب\s*:|شارك(?:\W+\w+){0,5}\W*$|تابعونا|تابعنا|اشترك)"
 )
 _BULLET_RE = re.compile(r"^\s*[•·▪●◦■►*\-–—]\s*")
 _BULLETS = "•·▪●◦■►*-–—"  # _BULLET_RE.match(s) of a stripped line s is s[0] in _BULLETS

@@ -1,0 +1,134 @@
+"""The report classes the held-out set showed (troops never called troops, 2+2 by titles only,
+extended deterrence through strategic assets or indirect pledges) and their look-alikes, in short
+sentences written for these tests; and ``around: anchor`` for sentence/paragraph exclusions."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from flows.match import Matcher
+
+CONFIG = pathlib.Path(__file__).resolve().parents[1] / "config"
+
+
+@pytest.fixture(scope="module")
+def matcher() -> Matcher:
+    return Matcher.from_config_dir(CONFIG)
+
+
+def _topics(m: Matcher, text: str) -> set[str]:
+    return {t.topic for t in m.match(text)}
+
+
+@pytest.mark.parametrize("text", [
+    "خبر عاجل من كييف\n\nقالت مصادر إن جنود كوريا ش. وصلوا إلى الجبهة الروسية أمس.",
+    "خبر من سيول\n\nسيول (يونهاب) - قالت هيئة الأركان إن قوات الشمال انتقلت إلى منطقة كورسك الشهر الماضي.",
+    "خبر من سيول\n\nسيول = قالت الاستخبارات الوطنية أن الجيش الشمالي تم نقله إلى روسيا في الشتاء.",
+    "خبر من كييف\n\nقالت الاستخبارات إن عناصر كورية شمالية تقاتل على محور كورسك منذ أسابيع.",
+    "خبر من كييف\n\nأفاد ضابط بأن أطقم مدفعية كورية شمالية تعمل في مواقع داخل مقاطعة بيلغورود.",
+    "خبر من موسكو\n\nبث التلفزيون الروسي مشاهد للرفاق الكوريين في الخطوط الأمامية إلى جانب وحدات روسية.",
+    "خبر من بيونغ يانغ\n\nكرم الزعيم كيم جونغ أون الجنود الذين سقطوا في ساحة القتال خارج البلاد.",
+    "خبر من هيسان\n\nتلقت أسر في كوريا الشمالية نبأ وفاة أبنائها الذين أرسلوا في مهمة بالخارج.",
+    "خبر من كورسك\n\nيشكو الضباط الروس من صعوبة التفاهم مع المقاتلين القادمين من بيونغ يانغ.",
+])
+def test_troops_without_the_word(matcher: Matcher, text: str) -> None:
+    assert "nk_russia_troops" in _topics(matcher, text)
+
+
+@pytest.mark.parametrize("text", [
+    "خبر من أوكرانيا\n\nنقلت القيادة الشمالية الأوكرانية قوات الشمال إلى منطقة كورسك للدفاع عنها.",
+    "خبر من سيول\n\nسيول (يونهاب) - رصد الجيش سحب جنود كوريين شماليين من المنطقة منزوعة السلاح قرب الجبهة، وسط تقارب مع روسيا.",
+    "خبر من بيونغ يانغ\n\nكرم كيم جونغ أون جنودا سقطوا في الحرب الكورية عام 1953 بحضور وفد روسي.",
+    "خبر من تشونغجين\n\nتنتظر أسر كورية شمالية أبناءها الذين أرسلوا للعمل في مواقع البناء في فلاديفوستوك.",
+    "خبر من موسكو\n\nأرسلت كوريا الشمالية فرقة فنية إلى موسكو للمشاركة في مهرجان ثقافي روسي.",
+    "خبر من موسكو\n\nأرسلت بيونغ يانغ اللواء كيم إلى روسيا لحضور عرض عسكري في الساحة الحمراء.",
+    "خبر من موسكو\n\nضباط روس يدربون الجيش الكوري الشمالي على الطائرات المسيرة في بيونغ يانغ.",
+])
+def test_troops_look_alikes(matcher: Matcher, text: str) -> None:
+    assert "nk_russia_troops" not in _topics(matcher, text)
+
+
+@pytest.mark.parametrize("text", [
+    "لقاء في واشنطن\n\nيجتمع كبار الدبلوماسيين وقادة الدفاع في سيول وواشنطن في اجتماع مشترك الشهر المقبل.",
+    "لقاء في واشنطن\n\nالتقى وزير الخارجية الكوري الجنوبي ووزير الدفاع الكوري الجنوبي بنظيريهما الأمريكيين في واشنطن.",
+    "تحليل\n\nتعيش سيول قلقا من الرسوم الجمركية.\n\nوتستعد العاصمتان لعقد اجتماع بصيغة 2+2 في الربيع.",
+    "... وبحث الوزراء الأربعة ملف الرسوم على الصلب.\n\nوقال بلينكن إن أوستن سيبقى في سيول يوما إضافيا.",
+])
+def test_two_plus_two_by_titles_and_article_context(matcher: Matcher, text: str) -> None:
+    assert "two_plus_two" in _topics(matcher, text)
+
+
+@pytest.mark.parametrize("text", [
+    "لقاء في لندن\n\nعقد وزير الخارجية الكوري الجنوبي اجتماع 2+2 في لندن مع وزير الدفاع البريطاني ونظيره.",
+    "حوار جديد\n\nسيول وواشنطن تطلقان حوار 2+2 حول سلاسل الإمداد والرقائق.",
+    "سيرة\n\nوخلال مسيرته كان ضمن الوفد الكوري في اجتماع 2+2 مع الولايات المتحدة.",
+    "اجتماع تحضيري\n\nعقد مديرون عامون من سيول وواشنطن اجتماعا بصيغة 2+2 على مستوى المديرين العامين.",
+    "... وبحث الوزراء الأربعة في طوكيو ملف بحر الصين الجنوبي.\n\nوقال بلينكن إن أوستن سيتوجه بعدها إلى سيول.",
+    "... وبحث الوزراء الأربعة ملف تايوان، فيما قال وزير الدفاع الياباني إن بلاده ستزيد إنفاقها.\n\n"
+    "وكان بلينكن وأوستن قد وصلا من سيول.",
+    "... وبحث الوزراء الأربعة ملف تايوان.\n\nوكان بلينكن وأوستن قد التقيا نظيريهما اليابانيين بعد وصولهما من سيول.",
+])
+def test_two_plus_two_look_alikes(matcher: Matcher, text: str) -> None:
+    assert "two_plus_two" not in _topics(matcher, text)
+
+
+@pytest.mark.parametrize("text", [
+    "زيارة\n\nرست غواصة أمريكية نووية في جيجو، في خطوة تظهر التزام الولايات المتحدة بالدفاع عن كوريا الجنوبية.",
+    "تحليل\n\nتتكرر في كوريا الجنوبية المطالبة بالقنبلة.\n\nويرى آخرون أن الغطاء النووي الأمريكي يكفي.",
+    "تصريح\n\nقال الوزير إن بلاده ستدافع عن كوريا الجنوبية بكل الوسائل التقليدية منها والنووية.",
+    "استطلاع\n\nلا يثق كثيرون بأن الولايات المتحدة ستفي بوعدها بالدفاع عن الجنوب بأسلحتها النووية.",
+    "تمرين\n\nأجرت سيول وواشنطن تمرينا على الرادع الموسع الأمريكي.",
+])
+def test_extended_deterrence_indirect(matcher: Matcher, text: str) -> None:
+    assert "extended_deterrence" in _topics(matcher, text)
+
+
+@pytest.mark.parametrize("text", [
+    "زيارة\n\nرست غواصة أمريكية نووية في اسكتلندا، في خطوة تظهر الالتزام الأمريكي بالدفاع عن حلفاء الناتو مثل كوريا الجنوبية.",
+    "تهديد\n\nقال كيم جونغ أون إنه سيستخدم كل الوسائل بما فيها النووية ضد كوريا الجنوبية دفاعا عن البلاد.",
+    "ماكرون\n\nتحدث ماكرون عن المظلة النووية الفرنسية لأوروبا.\n\nوتتابع كوريا الجنوبية النقاش.",
+])
+def test_extended_deterrence_look_alikes(matcher: Matcher, text: str) -> None:
+    assert "extended_deterrence" not in _topics(matcher, text)
+
+
+def _one_rule(tmp_path: pathlib.Path, around: str) -> Matcher:
+    cfg = tmp_path / around
+    cfg.mkdir()
+    (cfg / "variants.yaml").write_bytes((CONFIG / "variants.yaml").read_bytes())
+    (cfg / "topics.yaml").write_text(f"""version: 1
+topics:
+  - id: t
+    name: t
+    rules:
+      - id: r
+        window: article
+        groups:
+          - terms: [المظلة النووية]
+          - terms: [سيول]
+        exclude:
+          - terms: [اليابان]
+            window: paragraph
+            around: {around}
+""", encoding="utf-8")
+    return Matcher.from_config_dir(cfg)
+
+
+def test_unit_exclusion_around_anchor_counts_the_anchors_unit_only(tmp_path: pathlib.Path) -> None:
+    text = "عنوان طويل هنا\n\nتتابع سيول واليابان النقاش عن كثب.\n\nوتراهن الحكومة على المظلة النووية منذ عقود."
+    # default: the paragraph of any chosen phrase (سيول's paragraph names Japan) vetoes
+    assert _topics(_one_rule(tmp_path, "phrases"), text) == set()
+    # around: anchor: only the umbrella's own paragraph counts
+    anchored = _one_rule(tmp_path, "anchor")
+    assert _topics(anchored, text) == {"t"}
+    assert _topics(anchored, "عنوان طويل هنا\n\nتتابع سيول النقاش.\n\nوتراهن اليابان على المظلة النووية منذ عقود.") == set()
+
+
+def test_a_line_starting_with_the_verb_share_is_prose_not_a_share_button(matcher: Matcher) -> None:
+    body = "شارك كيم جونغ أون في تكريم جنود قتلوا في منطقة كورسك الروسية خلال معارك الشتاء."
+    assert "nk_russia_troops" in _topics(matcher, f"عنوان طويل للخبر هنا\n\n{body}")
+    # a share line stays furniture
+    share = "شارك: جنود كوريون شماليون في كورسك"
+    assert "nk_russia_troops" not in _topics(matcher, f"عنوان طويل للخبر هنا\n\n{share}")
