@@ -132,3 +132,27 @@ def test_a_line_starting_with_the_verb_share_is_prose_not_a_share_button(matcher
     # a share line stays furniture
     share = "شارك: جنود كوريون شماليون في كورسك"
     assert "nk_russia_troops" not in _topics(matcher, f"عنوان طويل للخبر هنا\n\n{share}")
+
+
+# The classes the second held-out set's misses showed (tests/data/heldout2/README.md), in sentences
+# written for these tests: each look-alike fired before its rule was fixed.
+@pytest.mark.parametrize("text", [
+    "خبر من واشنطن\n\nفرضت وزارة الخزانة عقوبات على عدد من الأفراد والكيانات في روسيا وكوريا الشمالية بتهمة تسهيل صفقات السلاح.",
+    "خبر من موسكو\n\nزار وفد من سفارة كوريا الشمالية في روسيا مقبرة للجنود السوفييت الذين قاتلوا عام 1945.",
+    "خبر من كييف\n\nنشرت كتيبة أوكرانية مقطع فيديو يظهر جنودها يطلقون النار من مدفع من صنع كوريا الشمالية، قالوا إنهم استولوا عليه من القوات الروسية في منطقة خاركيف.",
+    "خبر من كييف\n\nنشر فوج أوكراني صورا تظهر عناصره يشغلون راجمة من صنع كوريا الشمالية، وقالوا إنهم غنموها من الجيش الروسي في منطقة زابوريجيا.",
+])
+def test_troops_second_set_look_alikes(matcher: Matcher, text: str) -> None:
+    assert "nk_russia_troops" not in _topics(matcher, text)
+
+
+def test_troops_in_a_kursk_front_town(matcher: Matcher) -> None:
+    text = "خبر من كييف\n\nقالت الاستخبارات الأوكرانية إن جنودا من كوريا الشمالية يقاتلون قرب بلدة سودجا منذ أسابيع."
+    assert "nk_russia_troops" in _topics(matcher, text)
+
+
+@pytest.mark.parametrize("text", [
+    "زيارة إلى واشنطن\n\nوصل وزير الخارجية الكوري الجنوبي إلى واشنطن في أول زيارة منذ أن حضر سلفه اجتماع 2+2 هناك العام الماضي.",
+])
+def test_two_plus_two_predecessor_background(matcher: Matcher, text: str) -> None:
+    assert "two_plus_two" not in _topics(matcher, text)
