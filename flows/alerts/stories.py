@@ -128,19 +128,19 @@ def fingerprint(text: str) -> Fingerprint:
     return Fingerprint(tuple(kept), tuple(lead_kept), tuple(sorted(figures)), tuple(sorted(lead_countries(paras))))
 
 
-def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> int:
-    return len(set(a).intersection(b))
-
-
-def similarity(a: Fingerprint, b: Fingerprint) -> float:
-    """Share of the smaller report's stems found in the other (0..1); Jaccard for tiny texts."""
+def _similarity(a: Fingerprint, a_terms: set[int], b: Fingerprint) -> float:
     if a.empty or b.empty:
         return 0.0
-    shared = _overlap(a.terms, b.terms)
+    shared = len(a_terms.intersection(b.terms))
     small = min(len(a.terms), len(b.terms))
     if small < MIN_TERMS:
         return shared / (len(a.terms) + len(b.terms) - shared)
     return shared / small
+
+
+def similarity(a: Fingerprint, b: Fingerprint) -> float:
+    """Share of the smaller report's stems found in the other (0..1); Jaccard for tiny texts."""
+    return _similarity(a, set(a.terms), b)
 
 
 def _telling(figures: tuple[str, ...]) -> set[str]:
@@ -149,29 +149,34 @@ def _telling(figures: tuple[str, ...]) -> set[str]:
     return {f for f in figures if not (f.isdigit() and int(f) <= 10)}
 
 
-def figure_conflict(a: Fingerprint, b: Fingerprint) -> bool:
-    """True when each carries figures the other lacks: two or more, and more than a third as many
-    as they share, or one when they share none."""
-    fa, fb = _telling(a.figures), _telling(b.figures)
+def _figure_conflict(fa: set[str], fb: set[str]) -> bool:
     conflicting = min(len(fa - fb), len(fb - fa))
     if conflicting == 1:  # one figure written another way is no evidence unless nothing agrees
         return not fa & fb
     return conflicting > 0 and conflicting * 3 > len(fa & fb)
 
 
-def actor_conflict(a: Fingerprint, b: Fingerprint) -> bool:
-    """True when each lead names a country the other lead does not: two ministries' statements."""
-    ca, cb = set(a.countries), set(b.countries)
+def figure_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+    """True when each carries figures the other lacks: two or more, and more than a third as many
+    as they share, or one when they share none."""
+    return _figure_conflict(_telling(a.figures), _telling(b.figures))
+
+
+def _actor_conflict(ca: set[str], cb: set[str]) -> bool:
     return bool(ca - cb) and bool(cb - ca)
 
 
-def _anchored(a: Fingerprint, b: Fingerprint) -> bool:
+def actor_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+    """True when each lead names a country the other lead does not: two ministries' statements."""
+    return _actor_conflict(set(a.countries), set(b.countries))
+
+
+def _anchored(ca: set[str], fa: set[str], cb: set[str], fb: set[str]) -> bool:
     """Something pins two reports to one event besides common words: a figure both carry, or a
     country both leads name (and no two leads that name only different countries)."""
-    ca, cb = set(a.countries), set(b.countries)
     if ca and cb and not ca & cb:
         return False
-    return bool(ca & cb) or bool(_telling(a.figures) & _telling(b.figures))
+    return bool(ca & cb) or bool(fa & fb)
 
 
 @dataclass(frozen=True)
@@ -180,17 +185,35 @@ class Verdict:
     similarity: float
 
 
+class Query:
+    """A report compared with many others (a story lookup's candidates): the sets ``compare``
+    takes of it (its stems, telling figures and lead countries) are built once, not per pair."""
+
+    __slots__ = ("fp", "terms", "figures", "countries")
+
+    def __init__(self, fp: Fingerprint) -> None:
+        self.fp, self.terms = fp, set(fp.terms)
+        self.figures, self.countries = _telling(fp.figures), set(fp.countries)
+
+    def compare(self, b: Fingerprint) -> Verdict:
+        """Same report, an update of the same event, or different (see the module rules)."""
+        sim = _similarity(self.fp, self.terms, b)
+        if sim < SAME_EVENT_AT:  # below both thresholds: nothing else can make it either
+            return Verdict(DIFFERENT, sim)
+        fb, cb = _telling(b.figures), set(b.countries)
+        # Nearly the same words are one text whatever its lead looks like (a page whose lead is an
+        # extracted junk line); another year's template stays apart by its figures.
+        actors_differ = sim < SAME_TEXT_AT and _actor_conflict(self.countries, cb)
+        if sim >= SAME_REPORT_AT and not _figure_conflict(self.figures, fb) and not actors_differ:
+            return Verdict(SAME_REPORT, sim)
+        if _anchored(self.countries, self.figures, cb, fb):
+            return Verdict(SAME_EVENT, sim)
+        return Verdict(DIFFERENT, sim)
+
+
 def compare(a: Fingerprint, b: Fingerprint) -> Verdict:
     """Same report, an update of the same event, or different (see the module rules)."""
-    sim = similarity(a, b)
-    # Nearly the same words are one text whatever its lead looks like (a page whose lead is an
-    # extracted junk line); another year's template stays apart by its figures.
-    actors_differ = sim < SAME_TEXT_AT and actor_conflict(a, b)
-    if sim >= SAME_REPORT_AT and not figure_conflict(a, b) and not actors_differ:
-        return Verdict(SAME_REPORT, sim)
-    if sim >= SAME_EVENT_AT and _anchored(a, b):
-        return Verdict(SAME_EVENT, sim)
-    return Verdict(DIFFERENT, sim)
+    return Query(a).compare(b)
 
 
 def same_story(a: Fingerprint, b: Fingerprint) -> bool:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from flows.alerts.stories import SAME_EVENT, SAME_REPORT, Fingerprint, compare
+from flows.alerts.stories import SAME_EVENT, SAME_REPORT, Fingerprint, Query
 
 RARE_TERMS = 24
 MAX_CANDIDATES = 40
@@ -107,11 +107,12 @@ class StoryIndex:
         if fp.empty:
             return None
         best: dict[str, tuple[float, int]] = {}
+        query = Query(fp)  # the query's sets, built once for all its candidates
         for row in self.candidates(fp):
             other = self._fingerprint(row)
             if other is None:
                 continue
-            verdict = compare(fp, other)
+            verdict = query.compare(other)
             if verdict.relation in (SAME_REPORT, SAME_EVENT):
                 key = (verdict.similarity, -row)
                 if verdict.relation not in best or key > best[verdict.relation]:
