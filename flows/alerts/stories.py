@@ -118,9 +118,10 @@ class Fingerprint:
         return not self.terms
 
 
-def fingerprint(text: str) -> Fingerprint:
-    """The fingerprint of an article's text (title and page furniture ignored)."""
-    paras = report_paragraphs(text)
+def fingerprint(text: str, normalized: str | None = None) -> Fingerprint:
+    """The fingerprint of an article's text (title and page furniture ignored); ``normalized``:
+    ``flows.text.normalize.normalize(text)``, when the caller has it already."""
+    paras = report_paragraphs(text, normalized)
     terms, lead, figures = report_terms(paras)
     kept = sorted(terms)[:MAX_TERMS]
     cut = kept[-1] if len(terms) > MAX_TERMS else None
