@@ -198,18 +198,22 @@ class Query:
 
     def compare(self, b: Fingerprint) -> Verdict:
         """Same report, an update of the same event, or different (see the module rules)."""
+        return Verdict(*self.relation(b))
+
+    def relation(self, b: Fingerprint) -> tuple[str, float]:
+        """``compare``'s (relation, similarity), without building a Verdict (a lookup's loop)."""
         sim = _similarity(self.fp, self.terms, b)
         if sim < SAME_EVENT_AT:  # below both thresholds: nothing else can make it either
-            return Verdict(DIFFERENT, sim)
+            return DIFFERENT, sim
         fb, cb = _telling(b.figures), set(b.countries)
         # Nearly the same words are one text whatever its lead looks like (a page whose lead is an
         # extracted junk line); another year's template stays apart by its figures.
         actors_differ = sim < SAME_TEXT_AT and _actor_conflict(self.countries, cb)
         if sim >= SAME_REPORT_AT and not _figure_conflict(self.figures, fb) and not actors_differ:
-            return Verdict(SAME_REPORT, sim)
+            return SAME_REPORT, sim
         if _anchored(self.countries, self.figures, cb, fb):
-            return Verdict(SAME_EVENT, sim)
-        return Verdict(DIFFERENT, sim)
+            return SAME_EVENT, sim
+        return DIFFERENT, sim
 
 
 def compare(a: Fingerprint, b: Fingerprint) -> Verdict:
