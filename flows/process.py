@@ -332,7 +332,7 @@ class _Decisions:
                 deliveries.append((ch.name, wanted))
         failpoints.hit("after_extract")
         self._write(ItemOutcome(item.id, "done", digest, text, got.sitename, topics, alert_rows, deliveries,
-                                fingerprint=fp.to_str(), story_id=story_id, note=note, title=item.title or None,
+                                fingerprint=got.fingerprint or fp.to_str(), story_id=story_id, note=note, title=item.title or None,
                                 published_at=published if item.published_at is None else None,
                                 update_of=update_of))
         report.messages += len(deliveries)
