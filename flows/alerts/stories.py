@@ -129,19 +129,20 @@ def fingerprint(text: str, normalized: str | None = None) -> Fingerprint:
     return Fingerprint(tuple(kept), tuple(lead_kept), tuple(sorted(figures)), tuple(sorted(lead_countries(paras))))
 
 
-def _similarity(a: Fingerprint, a_terms: set[int], b: Fingerprint) -> float:
-    if a.empty or b.empty:
+def _similarity(a: tuple[int, ...], a_set: set[int], b: tuple[int, ...]) -> float:
+    """``similarity`` of two stem tuples, ``a_set`` being ``set(a)``."""
+    if not a or not b:
         return 0.0
-    shared = len(a_terms.intersection(b.terms))
-    small = min(len(a.terms), len(b.terms))
+    shared = len(a_set.intersection(b))
+    small = min(len(a), len(b))
     if small < MIN_TERMS:
-        return shared / (len(a.terms) + len(b.terms) - shared)
+        return shared / (len(a) + len(b) - shared)
     return shared / small
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """Share of the smaller report's stems found in the other (0..1); Jaccard for tiny texts."""
-    return _similarity(a, set(a.terms), b)
+    return _similarity(a.terms, set(a.terms), b.terms)
 
 
 def _telling(figures: tuple[str, ...]) -> set[str]:
@@ -180,6 +181,11 @@ def _anchored(ca: set[str], fa: set[str], cb: set[str], fb: set[str]) -> bool:
     return bool(ca & cb) or bool(fa & fb)
 
 
+def anchor_sets(fp: Fingerprint) -> tuple[set[str], set[str]]:
+    """(telling figures, lead countries) of ``fp``: what ``Query.relation`` takes of the other report."""
+    return _telling(fp.figures), set(fp.countries)
+
+
 @dataclass(frozen=True)
 class Verdict:
     relation: str  # SAME_REPORT, SAME_EVENT or DIFFERENT
@@ -194,18 +200,19 @@ class Query:
 
     def __init__(self, fp: Fingerprint) -> None:
         self.fp, self.terms = fp, set(fp.terms)
-        self.figures, self.countries = _telling(fp.figures), set(fp.countries)
+        self.figures, self.countries = anchor_sets(fp)
 
     def compare(self, b: Fingerprint) -> Verdict:
         """Same report, an update of the same event, or different (see the module rules)."""
         return Verdict(*self.relation(b))
 
-    def relation(self, b: Fingerprint) -> tuple[str, float]:
-        """``compare``'s (relation, similarity), without building a Verdict (a lookup's loop)."""
-        sim = _similarity(self.fp, self.terms, b)
+    def relation(self, b: Fingerprint, b_sets: "tuple[set[str], set[str]] | None" = None) -> tuple[str, float]:
+        """``compare``'s (relation, similarity), without building a Verdict (a lookup's loop);
+        ``b_sets``: ``b``'s (telling figures, lead countries), when the caller keeps them."""
+        sim = _similarity(self.fp.terms, self.terms, b.terms)
         if sim < SAME_EVENT_AT:  # below both thresholds: nothing else can make it either
             return DIFFERENT, sim
-        fb, cb = _telling(b.figures), set(b.countries)
+        fb, cb = b_sets if b_sets is not None else anchor_sets(b)
         # Nearly the same words are one text whatever its lead looks like (a page whose lead is an
         # extracted junk line); another year's template stays apart by its figures.
         actors_differ = sim < SAME_TEXT_AT and _actor_conflict(self.countries, cb)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from flows.alerts.stories import DIFFERENT, SAME_EVENT, SAME_REPORT, Fingerprint, Query
+from flows.alerts.stories import DIFFERENT, SAME_EVENT, SAME_REPORT, Fingerprint, Query, anchor_sets
 
 RARE_TERMS = 24
 MAX_CANDIDATES = 40
@@ -49,6 +49,8 @@ class StoryIndex:
         # (item id, story id, fingerprint or its stored form); a stored one parsed when first compared
         self._rows: list[tuple[int, int, Fingerprint | str]] = []
         self._parsed: dict[int, Fingerprint | None] = {}
+        # row -> its (telling figures, lead countries), kept once a lookup needed them
+        self._sets: dict[int, tuple[set[str], set[str]]] = {}
         self._postings: defaultdict[int, list[int]] = defaultdict(list)
 
     def __len__(self) -> int:
@@ -113,7 +115,10 @@ class StoryIndex:
             other = self._fingerprint(row)
             if other is None:
                 continue
-            relation, sim = query.relation(other)
+            sets = self._sets.get(row)
+            if sets is None:  # a row compared once is usually compared again (its story's copies)
+                sets = self._sets[row] = anchor_sets(other)
+            relation, sim = query.relation(other, sets)
             if relation != DIFFERENT:
                 key = (sim, -row)
                 if relation not in best or key > best[relation]:
