@@ -118,9 +118,10 @@ class Fingerprint:
         return not self.terms
 
 
-def fingerprint(text: str) -> Fingerprint:
-    """The fingerprint of an article's text (title and page furniture ignored)."""
-    paras = report_paragraphs(text)
+def fingerprint(text: str, normalized: str | None = None) -> Fingerprint:
+    """The fingerprint of an article's text (title and page furniture ignored); ``normalized``:
+    ``flows.text.normalize.normalize(text)``, when the caller has it already."""
+    paras = report_paragraphs(text, normalized)
     terms, lead, figures = report_terms(paras)
     kept = sorted(terms)[:MAX_TERMS]
     cut = kept[-1] if len(terms) > MAX_TERMS else None
@@ -128,19 +129,20 @@ def fingerprint(text: str) -> Fingerprint:
     return Fingerprint(tuple(kept), tuple(lead_kept), tuple(sorted(figures)), tuple(sorted(lead_countries(paras))))
 
 
-def _overlap(a: tuple[int, ...], b: tuple[int, ...]) -> int:
-    return len(set(a).intersection(b))
+def _similarity(a: tuple[int, ...], a_set: set[int], b: tuple[int, ...]) -> float:
+    """``similarity`` of two stem tuples, ``a_set`` being ``set(a)``."""
+    if not a or not b:
+        return 0.0
+    shared = len(a_set.intersection(b))
+    small = min(len(a), len(b))
+    if small < MIN_TERMS:
+        return shared / (len(a) + len(b) - shared)
+    return shared / small
 
 
 def similarity(a: Fingerprint, b: Fingerprint) -> float:
     """Share of the smaller report's stems found in the other (0..1); Jaccard for tiny texts."""
-    if a.empty or b.empty:
-        return 0.0
-    shared = _overlap(a.terms, b.terms)
-    small = min(len(a.terms), len(b.terms))
-    if small < MIN_TERMS:
-        return shared / (len(a.terms) + len(b.terms) - shared)
-    return shared / small
+    return _similarity(a.terms, set(a.terms), b.terms)
 
 
 def _telling(figures: tuple[str, ...]) -> set[str]:
@@ -149,29 +151,39 @@ def _telling(figures: tuple[str, ...]) -> set[str]:
     return {f for f in figures if not (f.isdigit() and int(f) <= 10)}
 
 
-def figure_conflict(a: Fingerprint, b: Fingerprint) -> bool:
-    """True when each carries figures the other lacks: two or more, and more than a third as many
-    as they share, or one when they share none."""
-    fa, fb = _telling(a.figures), _telling(b.figures)
+def _figure_conflict(fa: set[str], fb: set[str]) -> bool:
     conflicting = min(len(fa - fb), len(fb - fa))
     if conflicting == 1:  # one figure written another way is no evidence unless nothing agrees
         return not fa & fb
     return conflicting > 0 and conflicting * 3 > len(fa & fb)
 
 
-def actor_conflict(a: Fingerprint, b: Fingerprint) -> bool:
-    """True when each lead names a country the other lead does not: two ministries' statements."""
-    ca, cb = set(a.countries), set(b.countries)
+def figure_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+    """True when each carries figures the other lacks: two or more, and more than a third as many
+    as they share, or one when they share none."""
+    return _figure_conflict(_telling(a.figures), _telling(b.figures))
+
+
+def _actor_conflict(ca: set[str], cb: set[str]) -> bool:
     return bool(ca - cb) and bool(cb - ca)
 
 
-def _anchored(a: Fingerprint, b: Fingerprint) -> bool:
+def actor_conflict(a: Fingerprint, b: Fingerprint) -> bool:
+    """True when each lead names a country the other lead does not: two ministries' statements."""
+    return _actor_conflict(set(a.countries), set(b.countries))
+
+
+def _anchored(ca: set[str], fa: set[str], cb: set[str], fb: set[str]) -> bool:
     """Something pins two reports to one event besides common words: a figure both carry, or a
     country both leads name (and no two leads that name only different countries)."""
-    ca, cb = set(a.countries), set(b.countries)
     if ca and cb and not ca & cb:
         return False
-    return bool(ca & cb) or bool(_telling(a.figures) & _telling(b.figures))
+    return bool(ca & cb) or bool(fa & fb)
+
+
+def anchor_sets(fp: Fingerprint) -> tuple[set[str], set[str]]:
+    """(telling figures, lead countries) of ``fp``: what ``Query.relation`` takes of the other report."""
+    return _telling(fp.figures), set(fp.countries)
 
 
 @dataclass(frozen=True)
@@ -180,17 +192,40 @@ class Verdict:
     similarity: float
 
 
+class Query:
+    """A report compared with many others (a story lookup's candidates): the sets ``compare``
+    takes of it (its stems, telling figures and lead countries) are built once, not per pair."""
+
+    __slots__ = ("fp", "terms", "figures", "countries")
+
+    def __init__(self, fp: Fingerprint) -> None:
+        self.fp, self.terms = fp, set(fp.terms)
+        self.figures, self.countries = anchor_sets(fp)
+
+    def compare(self, b: Fingerprint) -> Verdict:
+        """Same report, an update of the same event, or different (see the module rules)."""
+        return Verdict(*self.relation(b))
+
+    def relation(self, b: Fingerprint, b_sets: "tuple[set[str], set[str]] | None" = None) -> tuple[str, float]:
+        """``compare``'s (relation, similarity), without building a Verdict (a lookup's loop);
+        ``b_sets``: ``b``'s (telling figures, lead countries), when the caller keeps them."""
+        sim = _similarity(self.fp.terms, self.terms, b.terms)
+        if sim < SAME_EVENT_AT:  # below both thresholds: nothing else can make it either
+            return DIFFERENT, sim
+        fb, cb = b_sets if b_sets is not None else anchor_sets(b)
+        # Nearly the same words are one text whatever its lead looks like (a page whose lead is an
+        # extracted junk line); another year's template stays apart by its figures.
+        actors_differ = sim < SAME_TEXT_AT and _actor_conflict(self.countries, cb)
+        if sim >= SAME_REPORT_AT and not _figure_conflict(self.figures, fb) and not actors_differ:
+            return SAME_REPORT, sim
+        if _anchored(self.countries, self.figures, cb, fb):
+            return SAME_EVENT, sim
+        return DIFFERENT, sim
+
+
 def compare(a: Fingerprint, b: Fingerprint) -> Verdict:
     """Same report, an update of the same event, or different (see the module rules)."""
-    sim = similarity(a, b)
-    # Nearly the same words are one text whatever its lead looks like (a page whose lead is an
-    # extracted junk line); another year's template stays apart by its figures.
-    actors_differ = sim < SAME_TEXT_AT and actor_conflict(a, b)
-    if sim >= SAME_REPORT_AT and not figure_conflict(a, b) and not actors_differ:
-        return Verdict(SAME_REPORT, sim)
-    if sim >= SAME_EVENT_AT and _anchored(a, b):
-        return Verdict(SAME_EVENT, sim)
-    return Verdict(DIFFERENT, sim)
+    return Query(a).compare(b)
 
 
 def same_story(a: Fingerprint, b: Fingerprint) -> bool:

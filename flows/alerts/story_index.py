@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from flows.alerts.stories import SAME_EVENT, SAME_REPORT, Fingerprint, compare
+from flows.alerts.stories import DIFFERENT, SAME_EVENT, SAME_REPORT, Fingerprint, Query, anchor_sets
 
 RARE_TERMS = 24
 MAX_CANDIDATES = 40
@@ -49,6 +49,8 @@ class StoryIndex:
         # (item id, story id, fingerprint or its stored form); a stored one parsed when first compared
         self._rows: list[tuple[int, int, Fingerprint | str]] = []
         self._parsed: dict[int, Fingerprint | None] = {}
+        # row -> its (telling figures, lead countries), kept once a lookup needed them
+        self._sets: dict[int, tuple[set[str], set[str]]] = {}
         self._postings: defaultdict[int, list[int]] = defaultdict(list)
 
     def __len__(self) -> int:
@@ -88,12 +90,13 @@ class StoryIndex:
 
     def candidates(self, fp: Fingerprint) -> list[int]:
         """Rows worth comparing with ``fp``: most hits among its rarest stems first."""
-        postings = self._postings
-        present = [(len(p), p) for p in (postings.get(t) for t in fp.terms) if p and len(p) <= MAX_POSTING]
-        present.sort(key=lambda x: x[0])
+        # The query's stems' posting lists, in its stem order stably sorted by length (rarest first).
+        present = sorted([p for p in map(self._postings.get, fp.terms) if p and len(p) <= MAX_POSTING],
+                         key=len)
         hits: Counter[int] = Counter()
         scanned = used = 0
-        for length, rows in present[:RARE_TERMS]:
+        for rows in present[:RARE_TERMS]:
+            length = len(rows)
             if used >= MIN_TERMS_SCANNED and scanned + length > SCAN_BUDGET:
                 break  # the rarer stems are the telling ones: enough of them were counted
             hits.update(rows)
@@ -107,15 +110,19 @@ class StoryIndex:
         if fp.empty:
             return None
         best: dict[str, tuple[float, int]] = {}
+        query = Query(fp)  # the query's sets, built once for all its candidates
         for row in self.candidates(fp):
             other = self._fingerprint(row)
             if other is None:
                 continue
-            verdict = compare(fp, other)
-            if verdict.relation in (SAME_REPORT, SAME_EVENT):
-                key = (verdict.similarity, -row)
-                if verdict.relation not in best or key > best[verdict.relation]:
-                    best[verdict.relation] = key
+            sets = self._sets.get(row)
+            if sets is None:  # a row compared once is usually compared again (its story's copies)
+                sets = self._sets[row] = anchor_sets(other)
+            relation, sim = query.relation(other, sets)
+            if relation != DIFFERENT:
+                key = (sim, -row)
+                if relation not in best or key > best[relation]:
+                    best[relation] = key
         for relation in (SAME_REPORT, SAME_EVENT):
             if relation in best:
                 sim, neg_row = best[relation]

@@ -40,9 +40,10 @@ def _is_headline(line: str) -> bool:
     return len(_WORD_RE.findall(c)) <= _HEADLINE_MAX_WORDS and not c.endswith((".", "؟", "!", "…"))
 
 
-def _body_lines(text: str) -> list[str]:
-    """Normalized paragraphs of the article body (furniture removed, see the module rules)."""
-    lines = _normalize(text).split("\n")  # normalize never adds or removes a newline
+def _body_lines(text: str, normalized: str | None = None) -> list[str]:
+    """Normalized paragraphs of the article body (furniture removed, see the module rules);
+    ``normalized``: ``normalize(text)``, when the caller has it already."""
+    lines = (_normalize(text) if normalized is None else normalized).split("\n")  # normalize never adds or removes a newline
     nonblank = [i for i, ln in enumerate(lines) if ln.strip()]
     skip: set[int] = set()
     if nonblank:
@@ -217,9 +218,10 @@ def _read_figures(words: list[str], hs: list[int], figures: set[str]) -> None:
         figures.add(_canonical(value))
 
 
-def report_paragraphs(text: str) -> list[str]:
-    """The normalized body paragraphs (every line when nothing but furniture), dateline removed."""
-    paras = _body_lines(text) or [c for c in (_normalize(ln).strip() for ln in text.splitlines()) if c]
+def report_paragraphs(text: str, normalized: str | None = None) -> list[str]:
+    """The normalized body paragraphs (every line when nothing but furniture), dateline removed;
+    ``normalized``: ``normalize(text)``, when the caller has it already."""
+    paras = _body_lines(text, normalized) or [c for c in (_normalize(ln).strip() for ln in text.splitlines()) if c]
     if paras:
         paras[0] = _DATELINE_RE.sub("", paras[0])
     return paras
