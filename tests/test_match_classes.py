@@ -156,3 +156,17 @@ def test_troops_in_a_kursk_front_town(matcher: Matcher) -> None:
 ])
 def test_two_plus_two_predecessor_background(matcher: Matcher, text: str) -> None:
     assert "two_plus_two" not in _topics(matcher, text)
+
+
+def test_one_letter_abbreviation_ends_no_sentence(matcher: Matcher) -> None:
+    # "ك. الشمالية": the abbreviation's full stop used to end the sentence before الشمالية
+    text = "خبر من كييف\n\nقالت الاستخبارات إن لواء جديدا من قوات ك. الشمالية وصل إلى مقاطعة كورسك الأسبوع الماضي."
+    assert "nk_russia_troops" in _topics(matcher, text)
+
+
+def test_sentence_ends_after_a_date_letter_and_a_full_stop() -> None:
+    from flows.match.model import _sentence_bounds
+
+    text = "وقعت الحرب عام 1950 م. وقال الباحث إن ك. الشمالية تغيرت."
+    bounds = _sentence_bounds(text)
+    assert [text[a:b] for a, b in bounds] == ["وقعت الحرب عام 1950 م", "وقال الباحث إن ك. الشمالية تغيرت."]

@@ -83,11 +83,28 @@ _SENT_END: _Entry = ((), ())
 _HOLLOW: _Entry = ((), (), "hollow")  # not the same object as _SENT_END
 
 
+# م. and هـ. (AD, AH) close a date, which often closes its sentence: they stay sentence ends.
+_DATE_LETTERS = "مه"
+
+
+def _is_initial(word: str) -> bool:
+    """A word that is one letter and a full stop (an abbreviation: كوريا ش. / ك. الشمالية, J. Biden)."""
+    return len(word) == 2 and word[1] == "." and word[0].isalpha() and word[0] not in _DATE_LETTERS
+
+
+def _initial_dot(text: str, m: "re.Match[str]") -> bool:
+    s = m.start()
+    return (m.group().rstrip() == "." and s >= 1 and text[s - 1].isalpha() and text[s - 1] not in _DATE_LETTERS
+            and (s == 1 or text[s - 2].isspace()))
+
+
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:
     """Char spans of the sentences (with at least one word) of a normalized line."""
     out: list[tuple[int, int]] = []
     pos = 0
     for m in _SENT_SPLIT_RE.finditer(text):
+        if _initial_dot(text, m):
+            continue  # "ك. الشمالية", "J. Biden": a one-letter abbreviation ends no sentence
         if _SCAN_RE.search(text, pos, m.start()):
             out.append((pos, m.start()))
         pos = m.end()

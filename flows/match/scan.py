@@ -25,7 +25,7 @@ import itertools
 
 from flows.text.normalize import TOKEN_RE
 from flows.text.stem import may_have_root, root
-from flows.match.model import (_Doc, _Entry, _HOLLOW, _Hit, _Node, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
+from flows.match.model import (_Doc, _is_initial, _Entry, _HOLLOW, _Hit, _Node, _SCAN_RE, _SENT_CLOSERS, _SENT_END, _SENT_MARKS,
                                _Sentence, _EMPTY, _sentence_bounds)
 from flows.match.words import _ARABIC_WORD_RE, _MAX_PREFIX, _MAX_SUFFIX, _MIN_STEM, _PREFIX_SET, _SUFFIX_SET
 
@@ -136,7 +136,7 @@ class _Scanner:
                     e = entries[piece] = self._entry(piece)
                 res.append(e)
         stripped = word.rstrip(_SENT_CLOSERS)
-        if stripped and stripped[-1] in _SENT_MARKS:
+        if stripped and stripped[-1] in _SENT_MARKS and not _is_initial(word):
             res.append(_SENT_END)
         out = self._text_word_cache[word] = tuple(res)
         return out
