@@ -170,3 +170,19 @@ def test_sentence_ends_after_a_date_letter_and_a_full_stop() -> None:
     text = "وقعت الحرب عام 1950 م. وقال الباحث إن ك. الشمالية تغيرت."
     bounds = _sentence_bounds(text)
     assert [text[a:b] for a, b in bounds] == ["وقعت الحرب عام 1950 م", "وقال الباحث إن ك. الشمالية تغيرت."]
+
+
+# The US pledge to use its nuclear weapons for the South, said with a pronoun or a verb (the third
+# held-out set's misses), and North Korea's own weapons "to defend it", which stay negative.
+@pytest.mark.parametrize("text", [
+    "تصريح أمريكي\n\nقال متحدث باسم الخارجية الأمريكية إن واشنطن ستحمي كوريا الجنوبية بأسلحتها النووية إذا تعرضت لهجوم.",
+    "تحليل\n\nتعتمد كوريا الجنوبية على حليفها.\n\nفهي تستند إلى ضمانة بأن الولايات المتحدة ستستخدم قدراتها النووية للدفاع عنها عند الضرورة.",
+])
+def test_extended_deterrence_as_a_nuclear_defense_pledge(matcher: Matcher, text: str) -> None:
+    assert "extended_deterrence" in _topics(matcher, text)
+
+
+def test_north_koreas_own_weapons_to_defend_it_are_not_ours(matcher: Matcher) -> None:
+    text = ("بيان من بيونغ يانغ\n\nقالت كوريا الشمالية إن أسلحتها النووية للدفاع عنها في وجه الولايات المتحدة"
+            " وحليفتها كوريا الجنوبية.")
+    assert "extended_deterrence" not in _topics(matcher, text)
