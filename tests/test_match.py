@@ -243,5 +243,7 @@ def test_a_matcher_that_has_matched_pickles(matcher: Matcher) -> None:
     text = (SEEDS / row["file"]).read_text(encoding="utf-8")
     before = matcher.match(text)
     copy = pickle.loads(pickle.dumps(matcher))
+    # sent without its per-word caches and the scan's memoized steps: a new process fills its own
+    assert matcher._steps and not copy._steps and not copy._text_word_cache and copy._n_steps == 0
     assert [(m.topic, m.score) for m in copy.match(text)] == [(m.topic, m.score) for m in before]
     assert matcher.match(text) == before  # the original keeps its caches and its answers

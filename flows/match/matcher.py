@@ -101,14 +101,6 @@ class Matcher(_Scanner, _EvidenceBuilder):
         state["_n_steps"] = 0
         return state
 
-    def __getstate__(self) -> dict[str, object]:
-        """Pickled (sent to an extraction process) without the per-word caches: they hold views
-        of trie nodes that do not pickle, and a new process fills its own."""
-        state = self.__dict__.copy()
-        for name in ("_cache", "_word_cache", "_span_cache", "_text_word_cache", "_entries"):
-            state[name] = {}
-        return state
-
     # ----------------------------------------------------------------- loading
 
     @classmethod
