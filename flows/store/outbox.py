@@ -39,10 +39,8 @@ class OutboxQueries:
             return [dict(r) for r in conn.execute(q).mappings()]
 
     def alerts_for_item(self, item_id: int) -> dict[str, dict[str, Any]]:
-        with self.engine.connect() as conn:
-            rows = conn.execute(select(alerts).where(alerts.c.item_id == item_id)).mappings()
-            return {r["topic"]: {"name": r["topic_name"] or r["topic"], "score": r["score"],
-                                 "evidence": json.loads(r["evidence"])} for r in rows}
+        """The item's alerts by topic: name, score and evidence."""
+        return self.alerts_for_items([item_id]).get(item_id, {})
 
     def alerts_for_items(self, item_ids: Iterable[int]) -> dict[int, dict[str, dict[str, Any]]]:
         """`alerts_for_item` of each of ``item_ids`` (an item without alerts is left out)."""
@@ -54,6 +52,10 @@ class OutboxQueries:
                         "name": r["topic_name"] or r["topic"], "score": r["score"],
                         "evidence": json.loads(r["evidence"])}
         return out
+
+    def story_outlets(self, story_id: int) -> list[str]:
+        """The outlets (site or feed names) that carried the story, first seen first."""
+        return self.outlets_of_stories([story_id]).get(story_id, [])
 
     def outlets_of_stories(self, story_ids: Iterable[int]) -> dict[int, list[str]]:
         """`story_outlets` of each of ``story_ids``."""
@@ -72,7 +74,8 @@ class OutboxQueries:
 
     def first_alerts_of_stories(self, story_ids: Iterable[int]) -> dict[int, tuple[str, str | None, datetime | None]]:
         """(headline, outlet, publication time) of the first alerted item of each of ``story_ids``
-        (`earlier_alert` of an item updating that story); a story without an alert is left out."""
+        (the earlier alert an item updating that story, ``items.update_of``, names); a story
+        without an alert is left out."""
         out: dict[int, tuple[str, str | None, datetime | None]] = {}
         with self.engine.connect() as conn:
             for chunk in _chunks(story_ids):

@@ -30,35 +30,6 @@ class ReportQueries:
         with self.engine.connect() as conn:
             return set(conn.execute(_STORY_TOPICS, {"story": story_id}).scalars())
 
-    def story_outlets(self, story_id: int) -> list[str]:
-        """The outlets (site or feed names) that carried the story, first seen first."""
-        q = (select(items.c.sitename, feeds.c.name, feeds.c.url).join(feeds, feeds.c.id == items.c.feed_id)
-             .where(items.c.story_id == story_id).order_by(items.c.id))
-        out: list[str] = []
-        with self.engine.connect() as conn:
-            for site, name, url in conn.execute(q):
-                label = site or name or url
-                if label not in out:
-                    out.append(label)
-        return out
-
-    def earlier_alert(self, item_id: int) -> tuple[str, str | None, datetime | None] | None:
-        """(headline, outlet, publication time) of the first alerted item of the story this item
-        updates (``items.update_of``), or None when it updates none or that story had no alert."""
-        with self.engine.connect() as conn:
-            story = conn.execute(select(items.c.update_of).where(items.c.id == item_id)).scalar()
-            if story is None:
-                return None
-            row = conn.execute(
-                select(items.c.title, items.c.link, items.c.sitename, feeds.c.name, items.c.published_at,
-                       items.c.matched_at)
-                .join(feeds, feeds.c.id == items.c.feed_id).join(alerts, alerts.c.item_id == items.c.id)
-                .where(items.c.story_id == story).order_by(items.c.id).limit(1)).first()
-        if row is None:
-            return None
-        title, link, site, feed, published, matched = row
-        return (title or link or "", site or feed, published or matched)
-
     def alerted_since(self, since: datetime) -> list[dict[str, Any]]:
         """Alerts created since ``since``: topic, story and the story's first item, oldest first."""
         q = (select(alerts.c.topic, alerts.c.topic_name, alerts.c.created_at, items.c.id.label("item_id"),
