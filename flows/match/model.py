@@ -93,9 +93,10 @@ def _is_initial(word: str) -> bool:
 
 
 def _initial_dot(text: str, m: "re.Match[str]") -> bool:
+    """A sentence split (``m``) that is only the full stop of an `_is_initial` word."""
     s = m.start()
-    return (m.group().rstrip() == "." and s >= 1 and text[s - 1].isalpha() and text[s - 1] not in _DATE_LETTERS
-            and (s == 1 or text[s - 2].isspace()))
+    return (m.group().rstrip() == "." and s >= 1 and (s == 1 or text[s - 2].isspace())
+            and _is_initial(text[s - 1:s + 1]))
 
 
 def _sentence_bounds(text: str) -> list[tuple[int, int]]:
