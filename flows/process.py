@@ -183,8 +183,9 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     CLI, or a test runner): ~0.3 s of CPU each or more, every cycle. The fork server is a fresh
     interpreter too (started from this process like a spawned one, so it inherits no thread),
     but it imports `WORKER_MODULES` once and then forks each worker from itself,
-    single-threaded: a worker starts with the imports done, sharing their pages copy-on-write. It lives as long as this process, so a long-running ``raqib serve`` pays the
-    imports once for all its cycles. A worker is ready ~0.07 s of CPU after it is asked for,
+    single-threaded: a worker starts with the imports done, sharing their pages copy-on-write.
+    It lives as long as this process, so a long-running ``raqib serve`` pays the imports once for
+    all its cycles. A worker is ready ~0.07 s of CPU after it is asked for,
     against ~0.27 s spawned (more under ``raqib``, whose CLI a spawned worker imports again)."""
     if "forkserver" not in multiprocessing.get_all_start_methods():
         return multiprocessing.get_context("spawn")
