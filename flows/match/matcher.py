@@ -96,7 +96,7 @@ class Matcher(_Scanner, _EvidenceBuilder):
         """Pickled (sent to an extraction process) without the per-word caches: they hold views
         of trie nodes that do not pickle, and a new process fills its own."""
         state = self.__dict__.copy()
-        for name in ("_cache", "_word_cache", "_span_cache", "_text_word_cache", "_entries", "_steps"):
+        for name in self._CACHES:
             state[name] = {}
         state["_n_steps"] = 0
         return state

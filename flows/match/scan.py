@@ -307,12 +307,11 @@ class _Scanner:
                 break
         return spans
 
+    # Every per-token cache and the memoized steps: what a new worker starts without.
+    _CACHES = ("_cache", "_word_cache", "_span_cache", "_text_word_cache", "_entries", "_steps")
+
     def clear_caches(self) -> None:
         """Forget every per-token analysis (the cold state of a new worker)."""
-        self._cache.clear()
-        self._word_cache.clear()
-        self._span_cache.clear()
-        self._text_word_cache.clear()
-        self._entries.clear()
-        self._steps.clear()
+        for name in self._CACHES:
+            getattr(self, name).clear()
         self._n_steps = 0
