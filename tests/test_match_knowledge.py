@@ -109,6 +109,12 @@ def role_matcher(tmp_path_factory: pytest.TempPathFactory) -> Matcher:
     ("وقال جيونغ كيونغ-دو للصحفيين", "kr_defense_minister"),
     ("وقال الوزير سوه ووك للصحفيين", "kr_defense_minister"),
     ("وقال آن جيو باك للصحفيين", "kr_defense_minister"),
+    ("وقال أن كيو بيك للصحفيين", "kr_defense_minister"),
+    # machine translation of "Secretary of State / of Defense", the Maghreb's "كاتب الدولة"
+    ("وقال سكرتير الدولة الأمريكي للصحفيين", "us_foreign_minister"),
+    ("وقال كاتب الدولة الأمريكي للخارجية للصحفيين", "us_foreign_minister"),
+    ("وقال سكرتير الدفاع الأمريكي للصحفيين", "us_defense_minister"),
+    ("وقال قائد البنتاغون للصحفيين", "us_defense_minister"),
 ])
 def test_role_matches_titles_and_holders(role_matcher: Matcher, sentence: str, role: str) -> None:
     got = {t.topic for t in role_matcher.match(f"عنوان الخبر هنا\n{sentence} اليوم.")}
