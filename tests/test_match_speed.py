@@ -45,6 +45,7 @@ def _zones_plain(norm_lines: list[str]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     tail = False
     have_title = False
+    summary = False
     for i, line in enumerate(norm_lines):
         s = line.strip()
         if not s:
@@ -64,9 +65,11 @@ def _zones_plain(norm_lines: list[str]) -> list[tuple[int, str]]:
                 tail = False
             else:
                 continue
+        if not zmod._BULLET_RE.match(s):  # a line that opens a summary's bullet points
+            summary = re.search(r"^\W*(?:ملخص|خلاصه|ابرز|اهم|في نقاط)\b|:\W*$", s) is not None
         if zmod._FURNITURE_RE.match(s) or ntok < 3:
             continue
-        if zmod._BULLET_RE.match(s) and not ends:
+        if zmod._BULLET_RE.match(s) and not ends and not summary:
             continue
         out.append((i, "body" if have_title else "title"))
         have_title = True

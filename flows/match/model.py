@@ -33,7 +33,7 @@ class _Group:
 class _Exclude:
     terms: frozenset[int]
     window: Window
-    around: str = "phrases"  # a number window counts from every chosen phrase, or the anchor only
+    around: str = "phrases"  # a number window counts from every chosen phrase, the anchor only, or before it only
 
 
 @dataclass

@@ -7,7 +7,8 @@ Rules:
   it around the anchor.  An ``exclude`` term in its window (the unit, or N words of any chosen
   phrase in the same paragraph, or of the anchor's hit with ``around: anchor``) vetoes the firing;
   a sentence or paragraph exclusion counts the units of every chosen phrase, or with ``around:
-  anchor`` the anchor's unit only (an article rule: "the phrase's own paragraph names no other ally").
+  anchor`` the anchor's unit only (an article rule: "the phrase's own paragraph names no other ally");
+  ``around: before_anchor`` counts only exclusion phrases that start before the anchor's hit.
 - A firing is (sentences of its anchors, all its hits, each at least once); anchors of one window
   merge into one firing (number windows fire per anchor).
 """
@@ -153,11 +154,29 @@ def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
     return firings
 
 
+def _before(h: _Hit, a: _Hit, w: Window) -> bool:
+    """``h`` starts before the anchor ``a`` and lies in its window (N words before it, or its unit)."""
+    if h[_START] >= a[_START] or h[_SENT] > a[_SENT]:
+        return False
+    if isinstance(w, int):
+        return h[_PARA] == a[_PARA] and a[_START] - h[_END] <= w
+    if w == "sentence":
+        return h[_SENT] == a[_SENT]
+    if w == "paragraph":
+        return h[_PARA] == a[_PARA]
+    return True
+
+
 def _vetoed(rule: _Rule, ex_hits: list[list[_Hit]], chosen: list[_Hit]) -> bool:
     for ex, hs in zip(rule.excludes, ex_hits):
         if not hs:
             continue
         w = ex.window
+        if ex.around == "before_anchor":
+            a = chosen[0]
+            if any(_before(h, a, w) for h in hs):
+                return True
+            continue
         if isinstance(w, int):
             near = chosen[:1] if ex.around == "anchor" else chosen
             paras = {c[_PARA] for c in near}

@@ -47,12 +47,14 @@ class ExcludeSpec(_Strict):
     ``window`` defaults to the rule's window; a number means "within N words of any of the
     rule's phrases" (same paragraph), or of the anchor's phrase only with ``around: anchor``;
     ``sentence`` / ``paragraph`` mean the unit of any of the rule's phrases, or of the anchor's
-    phrase only with ``around: anchor``.
+    phrase only with ``around: anchor``. ``around: before_anchor`` counts only phrases that start
+    before the anchor's hit (in its N words, or its sentence / paragraph): a negation ("without
+    mentioning …") vetoes the phrase it governs, not one it follows.
     """
 
     terms: list[str] = Field(min_length=1)
     window: Window | None = None
-    around: Literal["phrases", "anchor"] = "phrases"
+    around: Literal["phrases", "anchor", "before_anchor"] = "phrases"
     label: str | None = None
 
 

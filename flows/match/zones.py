@@ -7,7 +7,9 @@ Rules:
   source line and the ``كلمات دلالية`` tag line, related-headline blocks ("إقرأ أيضاً",
   "مقالات مشابهة", "مقالات ذات صلة", "الأكثر قراءة", …) and everything after them (until a long
   prose paragraph of at least _LONG_PROSE words ending a sentence), inline "اقرأ أيضا: …" teasers
-  and bullet lines ("  • …") that read like headlines (no sentence-final punctuation).
+  and bullet lines ("  • …") that read like headlines (no sentence-final punctuation), unless they
+  are the points of a summary: bullets right after a line that ends with a colon ("أبرز ما جاء في
+  البيان:") or opens with a summary word ("ملخص: …", "أبرز …", "أهم …", "خلاصة …", "في نقاط").
 - Only line ends are looked at for sentence-final punctuation.
 """
 
@@ -33,6 +35,8 @@ _BULLETS = "•·▪●◦■►*-–—"  # _BULLET_RE.match(s) of a stripped l
 # after the same ^\W*): most lines are prose and are tested once instead of four times.
 _ANY_RE = re.compile("|".join("(?:" + r.pattern + ")" for r in (_RELATED_RE, _SOURCE_RE, _TAGS_RE, _FURNITURE_RE)))
 _ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
+# a line that introduces a list of summary points (normalized text: أبرز → ابرز, خلاصة → خلاصه)
+_SUMMARY_RE = re.compile(r"^\W*(?:ملخص|خلاصه|ابرز|اهم|في نقاط)\b|:\W*$")
 _LONG_PROSE = 20
 
 
@@ -49,6 +53,7 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     tail = False
     have_title = False
+    summary = False  # inside the bullet points of a summary
     for i, line in enumerate(norm_lines):
         s = line.strip()
         if not s:
@@ -70,9 +75,12 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
                 tail = False
             else:
                 continue
+        bullet = s[0] in _BULLETS
+        if not bullet:
+            summary = _SUMMARY_RE.search(s) is not None  # a short "أبرز النقاط:" opens a summary too
         if furniture or len(s.split(None, 2)) < 3:  # fewer than three words
             continue
-        if s[0] in _BULLETS and not _ends_sentence(s):
+        if bullet and not summary and not _ends_sentence(s):
             continue
         if not have_title:
             out.append((i, "title"))
