@@ -36,7 +36,15 @@ _BULLETS = "•·▪●◦■►*-–—"  # _BULLET_RE.match(s) of a stripped l
 _ANY_RE = re.compile("|".join("(?:" + r.pattern + ")" for r in (_RELATED_RE, _SOURCE_RE, _TAGS_RE, _FURNITURE_RE)))
 _ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
 # a line that introduces a list of summary points (normalized text: أبرز → ابرز, خلاصة → خلاصه)
-_SUMMARY_RE = re.compile(r"^\W*(?:ملخص|خلاصه|ابرز|اهم|في نقاط)\b|:\W*$")
+_SUMMARY_RE = re.compile(r"^\W*(?:ملخص|خلاصه|ابرز|اهم|في نقاط)\b")
+
+
+def _opens_summary(s: str) -> bool:
+    """``s`` ends with a colon (before trailing marks) or opens with a summary word."""
+    i = len(s)
+    while i and not (s[i - 1].isalnum() or s[i - 1] == "_"):
+        i -= 1
+    return ":" in s[i:] or _SUMMARY_RE.match(s) is not None
 _LONG_PROSE = 20
 
 
@@ -53,7 +61,7 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     tail = False
     have_title = False
-    summary = False  # inside the bullet points of a summary
+    lead = ""  # the last line that is not a bullet: a summary's bullet points follow their lead line
     for i, line in enumerate(norm_lines):
         s = line.strip()
         if not s:
@@ -77,10 +85,10 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
                 continue
         bullet = s[0] in _BULLETS
         if not bullet:
-            summary = _SUMMARY_RE.search(s) is not None  # a short "أبرز النقاط:" opens a summary too
+            lead = s  # also a short "أبرز النقاط:" or a furniture line
         if furniture or len(s.split(None, 2)) < 3:  # fewer than three words
             continue
-        if bullet and not summary and not _ends_sentence(s):
+        if bullet and not _ends_sentence(s) and not _opens_summary(lead):
             continue
         if not have_title:
             out.append((i, "title"))
