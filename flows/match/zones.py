@@ -7,7 +7,9 @@ Rules:
   source line and the ``كلمات دلالية`` tag line, related-headline blocks ("إقرأ أيضاً",
   "مقالات مشابهة", "مقالات ذات صلة", "الأكثر قراءة", …) and everything after them (until a long
   prose paragraph of at least _LONG_PROSE words ending a sentence), inline "اقرأ أيضا: …" teasers
-  and bullet lines ("  • …") that read like headlines (no sentence-final punctuation).
+  and bullet lines ("  • …") that read like headlines (no sentence-final punctuation) — unless
+  the text has no other body line: a title over a list alone is a summary ("ملخص: …" and its
+  points), and its points are the body.
 - Only line ends are looked at for sentence-final punctuation.
 """
 
@@ -49,6 +51,7 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     tail = False
     have_title = False
+    points: list[int] = []  # headline-like bullets: the body when nothing else is
     for i, line in enumerate(norm_lines):
         s = line.strip()
         if not s:
@@ -73,10 +76,14 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
         if furniture or len(s.split(None, 2)) < 3:  # fewer than three words
             continue
         if s[0] in _BULLETS and not _ends_sentence(s):
+            if have_title:
+                points.append(i)
             continue
         if not have_title:
             out.append((i, "title"))
             have_title = True
         else:
             out.append((i, "body"))
+    if len(out) == 1 and points:
+        out.extend((i, "body") for i in points)
     return out
