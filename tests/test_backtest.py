@@ -113,7 +113,7 @@ def test_devset_whole_only_the_disputed_label(matcher: Matcher, tmp_path: pathli
 HELDOUT_FLOORS = {
     "heldout": (239, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (1.0, 0.98), "extended_deterrence": (1.0, 1.0)}),
     "heldout2": (223, {"nk_russia_troops": (1.0, 0.98), "two_plus_two": (0.94, 0.96), "extended_deterrence": (1.0, 1.0)}),
-    "heldout3": (205, {"nk_russia_troops": (0.96, 0.90), "two_plus_two": (0.92, 0.85), "extended_deterrence": (0.97, 0.90)}),
+    "heldout3": (205, {"nk_russia_troops": (0.96, 0.90), "two_plus_two": (1.0, 1.0), "extended_deterrence": (0.97, 0.90)}),
 }
 
 
