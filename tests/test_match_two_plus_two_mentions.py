@@ -38,6 +38,10 @@ def _fires(m: Matcher, text: str) -> bool:
     "قبل السفر\n\nيتوجه وزير الخارجية الأمريكي برفقة وزير الدفاع الأمريكي إلى سيول لعقد اجتماع مع الوزيرين الكوريين الجنوبيين.",
     # both Korean ministers in the meeting's sentence, both US ministers earlier in the article
     "جولة آسيوية\n\nوصل بلينكن وأوستن إلى المنطقة صباح اليوم.\n\nوعقد الوزيران لاحقا اجتماعا مع بارك جين ولي جونغ-سوب في سيول.",
+    # both nationalities in one phrase: a third capital next to it is the one reacting
+    "خبر\n\nنددت بكين باجتماع وزراء الخارجية والدفاع الأمريكيين والكوريين الجنوبيين في سيول.",
+    # both US ministers to meet "their counterparts" in Seoul
+    "خبر\n\nيتوجه بلينكن مع أوستن إلى سيول الأسبوع المقبل للقاء نظيريهما في أول اجتماع من نوعه منذ سنوات.",
     # titles instead of names
     "خبر من سيول\n\nرأس الدبلوماسية الأمريكية وسيد البنتاغون يلتقيان نظيريهما الكوريين في سيول لبحث التحالف.",
     # a title over a list alone: the list is the body
@@ -68,6 +72,15 @@ def test_two_plus_two_named_in_passing(matcher: Matcher, text: str) -> None:
     # the Korean foreign minister with his defense colleague and another country's two ministers (a
     # guard for kr_fm_with_defense_meets_us_pair, which takes "the two ministers" by nationality)
     "خبر\n\nقال وزير الخارجية الكوري الجنوبي إنه سيتوجه برفقة وزير الدفاع إلى طوكيو للقاء الوزيرين اليابانيين.",
+    # another pair's four ministers; the Korean ministers meeting each other; four cabinet ministers;
+    # a third country added to both nationalities (guards for the rules that read "the four ministers")
+    "اجتماع في طوكيو\n\nاجتمع وزراء خارجية ودفاع اليابان والولايات المتحدة في طوكيو.\n\n"
+    "وقال الوزراء الأربعة إن التعاون مع سيول ضروري، وأشادوا بالموقف الكوري الجنوبي.",
+    "تحليل\n\nوصل وزير الخارجية الأمريكي إلى سيول، والتقى وزير الدفاع الأمريكي بنظيره في اليوم التالي.\n\n"
+    "وعقد وزير الخارجية الكوري الجنوبي اجتماعا مع وزير الدفاع الكوري الجنوبي لبحث الميزانية.",
+    "أخبار من سيول\n\nقدم الوزراء الأربعة المتهمون في قضية الأحكام العرفية استقالاتهم إلى الرئيس الكوري الجنوبي، "
+    "فيما قالت واشنطن إنها تتابع الوضع.",
+    "خبر\n\nاجتمع وزراء الخارجية والدفاع الأمريكيين والكوريين الجنوبيين واليابانيين في هاواي.",
 ])
 def test_two_plus_two_look_alikes(matcher: Matcher, text: str) -> None:
     assert not _fires(matcher, text)
