@@ -40,8 +40,6 @@ def _fires(m: Matcher, text: str) -> bool:
     "جولة آسيوية\n\nوصل بلينكن وأوستن إلى المنطقة صباح اليوم.\n\nوعقد الوزيران لاحقا اجتماعا مع بارك جين ولي جونغ-سوب في سيول.",
     # both nationalities in one phrase: a third capital next to it is the one reacting
     "خبر\n\nنددت بكين باجتماع وزراء الخارجية والدفاع الأمريكيين والكوريين الجنوبيين في سيول.",
-    # both US ministers to meet "their counterparts" in Seoul
-    "خبر\n\nيتوجه بلينكن مع أوستن إلى سيول الأسبوع المقبل للقاء نظيريهما في أول اجتماع من نوعه منذ سنوات.",
     # titles instead of names
     "خبر من سيول\n\nرأس الدبلوماسية الأمريكية وسيد البنتاغون يلتقيان نظيريهما الكوريين في سيول لبحث التحالف.",
     # a title over a list alone: the list is the body
