@@ -62,12 +62,12 @@ def test_own_set_perfect(matcher: Matcher) -> None:
 
 
 # The texts measured here (later additions to the set are measured by running the backtest).
-DEVSET_MEASURED = {"d": 245, "h": 241}
+DEVSET_MEASURED = {"d": 245, "h": 339}
 
 
 def _devset_labels(tmp_path: pathlib.Path, prefixes: str) -> pathlib.Path:
     """The development set's labels restricted to the measured files whose names start with one of
-    ``prefixes`` (d001…d245, h001…h241)."""
+    ``prefixes`` (d001…d245, h001…h339)."""
     lines = (DEVSET / "labels.csv").read_text(encoding="utf-8").splitlines()
 
     def measured(row: str) -> bool:
@@ -96,10 +96,10 @@ def test_devset_first_batch_perfect_per_topic(matcher: Matcher, tmp_path: pathli
 
 @pytest.mark.skipif(not (DEVSET / "labels.csv").exists(), reason="development set not merged")
 def test_devset_whole_only_the_disputed_label(matcher: Matcher, tmp_path: pathlib.Path) -> None:
-    # the whole set (d*, and h* including the third batch h177-h241 written for the held-out set's
-    # miss classes): every decision right but the disputed label
+    # the whole set (d*, and h* including the batches h177-h241 and h242-h339 written for the
+    # held-out sets' miss classes): every decision right but the disputed label
     rep = run_backtest(matcher, DEVSET, _devset_labels(tmp_path, "dh"))
-    assert rep.files >= 480
+    assert rep.files >= 580
     errors = set()
     for t in rep.topics:
         assert t.matcher.tp >= 100, t.topic
@@ -112,8 +112,8 @@ def test_devset_whole_only_the_disputed_label(matcher: Matcher, tmp_path: pathli
 # the rules must not lower them.
 HELDOUT_FLOORS = {
     "heldout": (239, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (1.0, 0.98), "extended_deterrence": (1.0, 1.0)}),
-    "heldout2": (223, {"nk_russia_troops": (1.0, 0.98), "two_plus_two": (0.94, 0.96), "extended_deterrence": (1.0, 1.0)}),
-    "heldout3": (205, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (0.92, 0.85), "extended_deterrence": (1.0, 1.0)}),
+    "heldout2": (223, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (0.94, 0.98), "extended_deterrence": (1.0, 1.0)}),
+    "heldout3": (205, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (1.0, 1.0), "extended_deterrence": (1.0, 1.0)}),
 }
 
 

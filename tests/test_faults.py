@@ -84,7 +84,10 @@ def test_one_cycle_over_every_fault_plus_the_seeds(tmp_path: Path, config_dir: P
     # Bounded: every request is capped at total_timeout (3 s) and the feeds poll 8 at a time.
     assert polled < 15, polled
     assert elapsed < 40, elapsed
-    assert rss_after < 300, f"peak RSS {rss_after:.0f} MB"
+    # ru_maxrss is the pytest process's lifetime peak, earlier tests included (the suite's matchers
+    # and data sets reach ~300 MB before this one): the cycle may add at most 150 MB to it.
+    assert rss_after - rss_before < 150, f"peak RSS {rss_before:.0f} -> {rss_after:.0f} MB"
+    assert rss_after < 450, f"peak RSS {rss_after:.0f} MB"
 
     # The healthy feed's alerts arrive, and nothing else alerts.
     by_name = {o.feed: o for o in outcomes}

@@ -46,6 +46,7 @@ def _zones_plain(norm_lines: list[str]) -> list[tuple[int, str]]:
     tail = False
     have_title = False
     summary = False
+    points: list[int] = []
     for i, line in enumerate(norm_lines):
         s = line.strip()
         if not s:
@@ -70,9 +71,13 @@ def _zones_plain(norm_lines: list[str]) -> list[tuple[int, str]]:
         if zmod._FURNITURE_RE.match(s) or ntok < 3:
             continue
         if zmod._BULLET_RE.match(s) and not ends and not summary:
+            if have_title:
+                points.append(i)  # headline-like: the body only when nothing else is
             continue
         out.append((i, "body" if have_title else "title"))
         have_title = True
+    if len(out) == 1:
+        out += [(i, "body") for i in points]
     return out
 
 

@@ -9,7 +9,8 @@ Rules:
   prose paragraph of at least _LONG_PROSE words ending a sentence), inline "اقرأ أيضا: …" teasers
   and bullet lines ("  • …") that read like headlines (no sentence-final punctuation), unless they
   are the points of a summary: bullets right after a line that ends with a colon ("أبرز ما جاء في
-  البيان:") or opens with a summary word ("ملخص: …", "أبرز …", "أهم …", "خلاصة …", "في نقاط").
+  البيان:") or opens with a summary word ("ملخص: …", "أبرز …", "أهم …", "خلاصة …", "في نقاط"),
+  or the text has no other body line (a title over a list alone keeps the list as its body).
 - Only line ends are looked at for sentence-final punctuation.
 """
 
@@ -45,6 +46,8 @@ def _opens_summary(s: str) -> bool:
     while i and not (s[i - 1].isalnum() or s[i - 1] == "_"):
         i -= 1
     return ":" in s[i:] or _SUMMARY_RE.match(s) is not None
+
+
 _LONG_PROSE = 20
 
 
@@ -62,6 +65,7 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
     tail = False
     have_title = False
     lead = ""  # the last line that is not a bullet: a summary's bullet points follow their lead line
+    points: list[int] = []  # headline-like bullets: the body when nothing else is
     for i, line in enumerate(norm_lines):
         s = line.strip()
         if not s:
@@ -89,10 +93,14 @@ def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
         if furniture or len(s.split(None, 2)) < 3:  # fewer than three words
             continue
         if bullet and not _ends_sentence(s) and not _opens_summary(lead):
+            if have_title:
+                points.append(i)
             continue
         if not have_title:
             out.append((i, "title"))
             have_title = True
         else:
             out.append((i, "body"))
+    if len(out) == 1 and points:
+        out.extend((i, "body") for i in points)
     return out
