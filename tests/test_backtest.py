@@ -114,6 +114,8 @@ HELDOUT_FLOORS = {
     "heldout": (239, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (1.0, 0.98), "extended_deterrence": (1.0, 1.0)}),
     "heldout2": (223, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (0.94, 0.98), "extended_deterrence": (1.0, 1.0)}),
     "heldout3": (205, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (1.0, 1.0), "extended_deterrence": (1.0, 1.0)}),
+    "heldout4": (267, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (1.0, 1.0), "extended_deterrence": (1.0, 1.0)}),
+    "heldout5": (122, {"nk_russia_troops": (1.0, 1.0), "two_plus_two": (1.0, 1.0), "extended_deterrence": (1.0, 1.0)}),
 }
 
 
