@@ -9,17 +9,12 @@ import pathlib
 import pytest
 
 from flows.match import Matcher
-
-CONFIG = pathlib.Path(__file__).resolve().parents[1] / "config"
+from tests.match_fixtures import CONFIG, shipped_matcher, topics
 
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    return Matcher.from_config_dir(CONFIG)
-
-
-def _topics(m: Matcher, text: str) -> set[str]:
-    return {t.topic for t in m.match(text)}
+    return shipped_matcher()
 
 
 @pytest.mark.parametrize("text", [
@@ -34,7 +29,7 @@ def _topics(m: Matcher, text: str) -> set[str]:
     "خبر من كورسك\n\nيشكو الضباط الروس من صعوبة التفاهم مع المقاتلين القادمين من بيونغ يانغ.",
 ])
 def test_troops_without_the_word(matcher: Matcher, text: str) -> None:
-    assert "nk_russia_troops" in _topics(matcher, text)
+    assert "nk_russia_troops" in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -47,7 +42,7 @@ def test_troops_without_the_word(matcher: Matcher, text: str) -> None:
     "خبر من موسكو\n\nضباط روس يدربون الجيش الكوري الشمالي على الطائرات المسيرة في بيونغ يانغ.",
 ])
 def test_troops_look_alikes(matcher: Matcher, text: str) -> None:
-    assert "nk_russia_troops" not in _topics(matcher, text)
+    assert "nk_russia_troops" not in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -57,7 +52,7 @@ def test_troops_look_alikes(matcher: Matcher, text: str) -> None:
     "... وبحث الوزراء الأربعة ملف الرسوم على الصلب.\n\nوقال بلينكن إن أوستن سيبقى في سيول يوما إضافيا.",
 ])
 def test_two_plus_two_by_titles_and_article_context(matcher: Matcher, text: str) -> None:
-    assert "two_plus_two" in _topics(matcher, text)
+    assert "two_plus_two" in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -71,7 +66,7 @@ def test_two_plus_two_by_titles_and_article_context(matcher: Matcher, text: str)
     "... وبحث الوزراء الأربعة ملف تايوان.\n\nوكان بلينكن وأوستن قد التقيا نظيريهما اليابانيين بعد وصولهما من سيول.",
 ])
 def test_two_plus_two_look_alikes(matcher: Matcher, text: str) -> None:
-    assert "two_plus_two" not in _topics(matcher, text)
+    assert "two_plus_two" not in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -82,7 +77,7 @@ def test_two_plus_two_look_alikes(matcher: Matcher, text: str) -> None:
     "تمرين\n\nأجرت سيول وواشنطن تمرينا على الرادع الموسع الأمريكي.",
 ])
 def test_extended_deterrence_indirect(matcher: Matcher, text: str) -> None:
-    assert "extended_deterrence" in _topics(matcher, text)
+    assert "extended_deterrence" in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -91,7 +86,7 @@ def test_extended_deterrence_indirect(matcher: Matcher, text: str) -> None:
     "ماكرون\n\nتحدث ماكرون عن المظلة النووية الفرنسية لأوروبا.\n\nوتتابع كوريا الجنوبية النقاش.",
 ])
 def test_extended_deterrence_look_alikes(matcher: Matcher, text: str) -> None:
-    assert "extended_deterrence" not in _topics(matcher, text)
+    assert "extended_deterrence" not in topics(matcher, text)
 
 
 def _one_rule(tmp_path: pathlib.Path, around: str) -> Matcher:
@@ -119,19 +114,19 @@ topics:
 def test_unit_exclusion_around_anchor_counts_the_anchors_unit_only(tmp_path: pathlib.Path) -> None:
     text = "عنوان طويل هنا\n\nتتابع سيول واليابان النقاش عن كثب.\n\nوتراهن الحكومة على المظلة النووية منذ عقود."
     # default: the paragraph of any chosen phrase (سيول's paragraph names Japan) vetoes
-    assert _topics(_one_rule(tmp_path, "phrases"), text) == set()
+    assert topics(_one_rule(tmp_path, "phrases"), text) == set()
     # around: anchor: only the umbrella's own paragraph counts
     anchored = _one_rule(tmp_path, "anchor")
-    assert _topics(anchored, text) == {"t"}
-    assert _topics(anchored, "عنوان طويل هنا\n\nتتابع سيول النقاش.\n\nوتراهن اليابان على المظلة النووية منذ عقود.") == set()
+    assert topics(anchored, text) == {"t"}
+    assert topics(anchored, "عنوان طويل هنا\n\nتتابع سيول النقاش.\n\nوتراهن اليابان على المظلة النووية منذ عقود.") == set()
 
 
 def test_a_line_starting_with_the_verb_share_is_prose_not_a_share_button(matcher: Matcher) -> None:
     body = "شارك كيم جونغ أون في تكريم جنود قتلوا في منطقة كورسك الروسية خلال معارك الشتاء."
-    assert "nk_russia_troops" in _topics(matcher, f"عنوان طويل للخبر هنا\n\n{body}")
+    assert "nk_russia_troops" in topics(matcher, f"عنوان طويل للخبر هنا\n\n{body}")
     # a share line stays furniture
     share = "شارك: جنود كوريون شماليون في كورسك"
-    assert "nk_russia_troops" not in _topics(matcher, f"عنوان طويل للخبر هنا\n\n{share}")
+    assert "nk_russia_troops" not in topics(matcher, f"عنوان طويل للخبر هنا\n\n{share}")
 
 
 # The classes the second held-out set's misses showed (tests/data/heldout2/README.md), in sentences
@@ -143,25 +138,25 @@ def test_a_line_starting_with_the_verb_share_is_prose_not_a_share_button(matcher
     "خبر من كييف\n\nنشر فوج أوكراني صورا تظهر عناصره يشغلون راجمة من صنع كوريا الشمالية، وقالوا إنهم غنموها من الجيش الروسي في منطقة زابوريجيا.",
 ])
 def test_troops_second_set_look_alikes(matcher: Matcher, text: str) -> None:
-    assert "nk_russia_troops" not in _topics(matcher, text)
+    assert "nk_russia_troops" not in topics(matcher, text)
 
 
 def test_troops_in_a_kursk_front_town(matcher: Matcher) -> None:
     text = "خبر من كييف\n\nقالت الاستخبارات الأوكرانية إن جنودا من كوريا الشمالية يقاتلون قرب بلدة سودجا منذ أسابيع."
-    assert "nk_russia_troops" in _topics(matcher, text)
+    assert "nk_russia_troops" in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
     "زيارة إلى واشنطن\n\nوصل وزير الخارجية الكوري الجنوبي إلى واشنطن في أول زيارة منذ أن حضر سلفه اجتماع 2+2 هناك العام الماضي.",
 ])
 def test_two_plus_two_predecessor_background(matcher: Matcher, text: str) -> None:
-    assert "two_plus_two" not in _topics(matcher, text)
+    assert "two_plus_two" not in topics(matcher, text)
 
 
 def test_one_letter_abbreviation_ends_no_sentence(matcher: Matcher) -> None:
     # "ك. الشمالية": the abbreviation's full stop used to end the sentence before الشمالية
     text = "خبر من كييف\n\nقالت الاستخبارات إن لواء جديدا من قوات ك. الشمالية وصل إلى مقاطعة كورسك الأسبوع الماضي."
-    assert "nk_russia_troops" in _topics(matcher, text)
+    assert "nk_russia_troops" in topics(matcher, text)
 
 
 def test_sentence_ends_after_a_date_letter_and_a_full_stop() -> None:
@@ -179,10 +174,10 @@ def test_sentence_ends_after_a_date_letter_and_a_full_stop() -> None:
     "تحليل\n\nتعتمد كوريا الجنوبية على حليفها.\n\nفهي تستند إلى ضمانة بأن الولايات المتحدة ستستخدم قدراتها النووية للدفاع عنها عند الضرورة.",
 ])
 def test_extended_deterrence_as_a_nuclear_defense_pledge(matcher: Matcher, text: str) -> None:
-    assert "extended_deterrence" in _topics(matcher, text)
+    assert "extended_deterrence" in topics(matcher, text)
 
 
 def test_north_koreas_own_weapons_to_defend_it_are_not_ours(matcher: Matcher) -> None:
     text = ("بيان من بيونغ يانغ\n\nقالت كوريا الشمالية إن أسلحتها النووية للدفاع عنها في وجه الولايات المتحدة"
             " وحليفتها كوريا الجنوبية.")
-    assert "extended_deterrence" not in _topics(matcher, text)
+    assert "extended_deterrence" not in topics(matcher, text)

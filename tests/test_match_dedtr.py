@@ -7,24 +7,18 @@ and analysts, ports and model numbers that are not troops."""
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 
 from flows.match import Matcher
 from flows.match.zones import _zones
+from tests.match_fixtures import shipped_matcher, topics
 
-CONFIG = pathlib.Path(__file__).resolve().parents[1] / "config"
 ED, TROOPS = "extended_deterrence", "nk_russia_troops"
 
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    return Matcher.from_config_dir(CONFIG)
-
-
-def _topics(m: Matcher, text: str) -> set[str]:
-    return {t.topic for t in m.match(text)}
+    return shipped_matcher()
 
 
 @pytest.mark.parametrize("text", [
@@ -45,7 +39,7 @@ def _topics(m: Matcher, text: str) -> set[str]:
     "ملخص الاجتماع الأمني في سيول\n- تأكيد الالتزام الأمريكي بحماية الجنوب بكل القدرات، بما فيها النووية\n- مناورات مشتركة",
 ])
 def test_extended_deterrence_described(matcher: Matcher, text: str) -> None:
-    assert ED in _topics(matcher, text)
+    assert ED in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -64,13 +58,13 @@ def test_extended_deterrence_described(matcher: Matcher, text: str) -> None:
     "خبر من سيول\n\nقالت سيول إن ردها على أي هجوم نووي من الشمال سيكون ساحقا، بالتنسيق مع الولايات المتحدة.",
 ])
 def test_extended_deterrence_look_alikes(matcher: Matcher, text: str) -> None:
-    assert ED not in _topics(matcher, text)
+    assert ED not in topics(matcher, text)
 
 
 def test_a_negation_after_the_phrase_does_not_veto_it(matcher: Matcher) -> None:
     # ``around: before_anchor``: "reaffirmed extended deterrence, without mentioning new details"
     text = "خبر من واشنطن\n\nجدد البيان التزام الردع الموسع لكوريا الجنوبية، دون الإشارة إلى تفاصيل جديدة."
-    assert ED in _topics(matcher, text)
+    assert ED in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -84,7 +78,7 @@ def test_a_negation_after_the_phrase_does_not_veto_it(matcher: Matcher) -> None:
     "مقال\n\nأما كوريا الشمالية فقد وجدت في الحرب فرصة. لم تكتف بإرسال الذخيرة، بل دفعت بفرق من جيشها إلى أرض المعركة في غرب روسيا.",
 ])
 def test_troops_described(matcher: Matcher, text: str) -> None:
-    assert TROOPS in _topics(matcher, text)
+    assert TROOPS in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text", [
@@ -106,7 +100,7 @@ def test_troops_described(matcher: Matcher, text: str) -> None:
     "خبر من موسكو\n\nقال الرئيس بوتين إن جنودنا حرروا كورسك.\n\nوتلقى برقية تهنئة من كيم جونغ أون.",
 ])
 def test_troops_look_alikes(matcher: Matcher, text: str) -> None:
-    assert TROOPS not in _topics(matcher, text)
+    assert TROOPS not in topics(matcher, text)
 
 
 def test_summary_bullets_count_and_headline_bullets_do_not() -> None:

@@ -11,23 +11,17 @@ mean the end of the regime" (not Iran's, not Pyongyang's own threats), the NCG a
 
 from __future__ import annotations
 
-import pathlib
-
 import pytest
 
 from flows.match import Matcher
+from tests.match_fixtures import shipped_matcher, topics
 
-CONFIG = pathlib.Path(__file__).resolve().parents[1] / "config"
 ED, TROOPS, TWO = "extended_deterrence", "nk_russia_troops", "two_plus_two"
 
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    return Matcher.from_config_dir(CONFIG)
-
-
-def _topics(m: Matcher, text: str) -> set[str]:
-    return {t.topic for t in m.match(text)}
+    return shipped_matcher()
 
 
 @pytest.mark.parametrize("text, topic", [
@@ -42,7 +36,7 @@ def _topics(m: Matcher, text: str) -> set[str]:
     ("تحليل\nوغاب ملف الرسوم عن اجتماع وزراء الخارجية والدفاع في البلدين عام 2021 الذي ركز على الأمن، قبل أن يتصدر اليوم.", TWO),
 ])
 def test_look_alikes_stay_out(matcher: Matcher, text: str, topic: str) -> None:
-    assert topic not in _topics(matcher, text)
+    assert topic not in topics(matcher, text)
 
 
 @pytest.mark.parametrize("text, topic", [
@@ -57,9 +51,9 @@ def test_look_alikes_stay_out(matcher: Matcher, text: str, topic: str) -> None:
     ("بيان\nوأكد الوزير الأمريكي في سيول أن بلاده ستدافع عن حليفتها كوريا الجنوبية بكل فئات القدرات العسكرية بما فيها النووية.", ED),
 ])
 def test_the_class_fires(matcher: Matcher, text: str, topic: str) -> None:
-    assert topic in _topics(matcher, text)
+    assert topic in topics(matcher, text)
 
 
 def test_a_trilateral_inside_the_phrase_is_not_the_meeting(matcher: Matcher) -> None:
     text = "اجتماع\nعقد وزراء الخارجية والدفاع في الولايات المتحدة وكوريا الجنوبية واليابان اجتماعا في طوكيو أمس."
-    assert TWO not in _topics(matcher, text)
+    assert TWO not in topics(matcher, text)
