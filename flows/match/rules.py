@@ -156,7 +156,7 @@ def _eval_rule(rule: _Rule, doc: _Doc) -> list[_Firing]:
 
 def _before(h: _Hit, a: _Hit, w: Window) -> bool:
     """``h`` starts before the anchor ``a`` and lies in its window (N words before it, or its unit)."""
-    if h[_START] >= a[_START] or h[_SENT] > a[_SENT]:
+    if h[_START] >= a[_START]:
         return False
     if isinstance(w, int):
         return h[_PARA] == a[_PARA] and a[_START] - h[_END] <= w

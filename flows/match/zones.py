@@ -40,23 +40,25 @@ _ENDS_SENTENCE_RE = re.compile(r"[.!؟?…:]\W*$")
 _SUMMARY_RE = re.compile(r"^\W*(?:ملخص|خلاصه|ابرز|اهم|في نقاط)\b")
 
 
-def _opens_summary(s: str) -> bool:
-    """``s`` ends with a colon (before trailing marks) or opens with a summary word."""
+_LONG_PROSE = 20
+
+
+def _marks_start(s: str) -> int:
+    """Where the trailing non-word characters of ``s`` begin (\\w is alphanumeric or _)."""
     i = len(s)
     while i and not (s[i - 1].isalnum() or s[i - 1] == "_"):
         i -= 1
-    return ":" in s[i:] or _SUMMARY_RE.match(s) is not None
-
-
-_LONG_PROSE = 20
+    return i
 
 
 def _ends_sentence(s: str) -> bool:
     """``_ENDS_SENTENCE_RE.search(s)``, looking only at the trailing non-word characters."""
-    i = len(s)
-    while i and not (s[i - 1].isalnum() or s[i - 1] == "_"):  # \w is alphanumeric or _
-        i -= 1
-    return _ENDS_SENTENCE_RE.search(s, i) is not None
+    return _ENDS_SENTENCE_RE.search(s, _marks_start(s)) is not None
+
+
+def _opens_summary(s: str) -> bool:
+    """``s`` ends with a colon (before trailing marks) or opens with a summary word."""
+    return ":" in s[_marks_start(s):] or _SUMMARY_RE.match(s) is not None
 
 
 def _zones(norm_lines: list[str]) -> list[tuple[int, str]]:
