@@ -1,7 +1,7 @@
 """Dump every match result of the matcher over the project's texts, to compare two versions.
 
 Rules:
-- Texts: every ``.txt`` of the seeds and of tests/data/topics, devset, heldout, heldout2, heldout3 and stories (sorted
+- Texts: every ``.txt`` of the seeds and of tests/data/topics, devset, heldout to heldout5 and stories (sorted
   paths), each matched three ways: without a title, with its first line as the title, and once
   more without a title after every per-token cache was cleared (a cold matcher must agree with a
   warm one).
@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 from flows.match import Matcher  # noqa: E402
 
-DATA_SETS = ("topics", "devset", "heldout", "heldout2", "heldout3", "stories")
+DATA_SETS = ("topics", "devset", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "stories")
 
 
 def text_files(seeds: pathlib.Path) -> list[pathlib.Path]:

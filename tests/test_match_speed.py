@@ -1,7 +1,7 @@
 """The matcher's shortcuts give what the plain algorithm gives, on every text of the data sets.
 
 Each shortcut (memoized trie steps, the zoning pre-test, ...) is checked against a plain
-re-statement of its rule, over the seeds and tests/data/{topics,devset,heldout,heldout2,heldout3,stories}.
+re-statement of its rule, over the seeds and tests/data/{topics,devset,heldout,heldout2..5,stories}.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from flows.match import zones as zmod
 from flows.text.normalize import normalize
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DATA = [ROOT / "seeds", *(ROOT / "tests" / "data" / d for d in ("topics", "devset", "heldout", "heldout2", "heldout3", "stories"))]
+DATA = [ROOT / "seeds", *(ROOT / "tests" / "data" / d for d in ("topics", "devset", "heldout", "heldout2", "heldout3", "heldout4", "heldout5", "stories"))]
 
 
 def _texts() -> list[str]:
